@@ -1,0 +1,137 @@
+// The gateway config schema: one zod tree that validates, fills defaults, and documents itself.
+// Every field has .describe(): those strings become the JSON Schema an editor shows.
+// Objects are strict (unknown keys fail, so typos fail) and readonly (parsed config is frozen).
+import { z } from 'zod';
+import { hostPattern, integer, listenAddress, pathPrefix, serverName, toolGlob } from './fields.js';
+import { checkServerClaims } from './cross-checks.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const DEFAULT_MAX_BODY_BYTES = 1_048_576;
+const DEFAULT_MAX_STRING_BYTES = 262_144;
+const MAX_BODY_BYTES_LIMIT = 67_108_864;
+
+const listenSchema = z
+  .strictObject({
+    grpc: listenAddress
+      .default('0.0.0.0:9001')
+      .describe('gRPC listen address (host:port, IPv6 as [::]:9001) for ext_authz, ext_proc and gRPC health.'),
+    http: listenAddress
+      .default('0.0.0.0:9090')
+      .describe('HTTP listen address (host:port) for /healthz, /readyz and /metrics.'),
+  })
+  .readonly();
+
+const logSchema = z
+  .strictObject({
+    level: z.enum(LOG_LEVELS).default('info').describe('Lowest log level written.'),
+  })
+  .readonly();
+
+const shutdownSchema = z
+  .strictObject({
+    graceSeconds: integer(1, 30)
+      .default(8)
+      .describe('Seconds in-flight streams may finish after SIGTERM before they are cut.'),
+  })
+  .readonly();
+
+// A discriminated union so that a later { kind: "redis", url } is one more member.
+const memoryStoreSchema = z
+  .strictObject({
+    kind: z.literal('memory').describe('In-process store: state is lost on restart and not shared between replicas.'),
+  })
+  .readonly();
+const storeSchema = z.discriminatedUnion('kind', [memoryStoreSchema]);
+
+const requestsSchema = z
+  .strictObject({
+    maxBodyBytes: integer(1, MAX_BODY_BYTES_LIMIT)
+      .default(DEFAULT_MAX_BODY_BYTES)
+      .describe('Largest request body accepted; larger bodies get HTTP 413.'),
+    maxBatchSize: integer(1, 1000)
+      .default(16)
+      .describe('Most elements in a JSON-RPC batch (protocol 2025-03-26).'),
+    maxJsonDepth: integer(2, 512)
+      .default(32)
+      .describe('Deepest nesting of JSON arrays and objects accepted.'),
+    maxStringBytes: integer(1, MAX_BODY_BYTES_LIMIT)
+      .optional()
+      .describe(`Longest JSON string value accepted, in bytes; at most maxBodyBytes. Default ${DEFAULT_MAX_STRING_BYTES}, or maxBodyBytes when that is smaller.`),
+  })
+  .superRefine((r, ctx) => {
+    if (r.maxStringBytes !== undefined && r.maxStringBytes > r.maxBodyBytes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxStringBytes'],
+        message: `must be at most requests.maxBodyBytes (${r.maxBodyBytes})`,
+      });
+    }
+  })
+  // The default follows a small maxBodyBytes down, so lowering only maxBodyBytes is never an error.
+  .transform((r) => ({
+    ...r,
+    maxStringBytes: r.maxStringBytes ?? Math.min(DEFAULT_MAX_STRING_BYTES, r.maxBodyBytes),
+  }))
+  .readonly();
+
+const serverSchema = z
+  .strictObject({
+    name: serverName,
+    match: z
+      .strictObject({
+        hosts: z
+          .array(hostPattern)
+          .min(1, { error: 'list at least one host' })
+          .readonly()
+          .describe('Hosts this server answers for: exact ("mcp.example.com") or subdomain wildcard ("*.example.com").'),
+        pathPrefix: pathPrefix
+          .default('/')
+          .describe('Request path this server answers for, with the paths below it ("/mcp" matches /mcp and /mcp/x, not /mcpx). Must start with "/".'),
+      })
+      .readonly()
+      .describe('Which requests belong to this server: host and path prefix.'),
+    tools: z
+      .strictObject({
+        allow: z
+          .array(toolGlob)
+          .readonly()
+          .prefault(['*'])
+          .describe('Tool name globs that may be called and listed. A tool must match one of them.'),
+        deny: z
+          .array(toolGlob)
+          .readonly()
+          .prefault([])
+          .describe('Tool name globs that may never be called or listed; deny wins over allow.'),
+      })
+      .readonly()
+      .prefault({})
+      .describe('Tool-level policy for this server.'),
+  })
+  .readonly()
+  .describe('One upstream MCP server and the requests routed to it.');
+
+export const gatewayConfigSchema = z
+  .strictObject({
+    listen: listenSchema.prefault({}).describe('Listen addresses.'),
+    log: logSchema.prefault({}).describe('Logging.'),
+    shutdown: shutdownSchema.prefault({}).describe('Graceful shutdown.'),
+    store: storeSchema
+      .prefault({ kind: 'memory' })
+      .describe('Where sessions and other shared state live. Only "memory" for now.'),
+    requests: requestsSchema.prefault({}).describe('Limits on request bodies, checked before any parsing work.'),
+    unmatchedRequests: z
+      .enum(['reject', 'pass'])
+      .default('reject')
+      .describe('What to do with a request whose host and path match no server: "reject" refuses it with an error reply, "pass" forwards it without MCP processing.'),
+    servers: z
+      .array(serverSchema, {
+        error: (iss) => (iss.input === undefined ? 'required (list at least one server)' : undefined),
+      })
+      .min(1, { error: 'list at least one server' })
+      .superRefine(checkServerClaims, { when: () => true })
+      .readonly()
+      .describe('Upstream MCP servers, matched by host and path prefix. At least one.'),
+  })
+  .readonly()
+  .describe('mcp-mesh-gateway (mcpgw) configuration.');
