@@ -1,0 +1,2 @@
+// ext_authz Check adapter over the core.
+export { authorizationService, checkRequestView, decisionToCheckResponse, type AuthorizationDeps } from './check.js';

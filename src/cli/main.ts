@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// mcpgw: the command line. `serve` runs the gateway; `check-config` validates a config file.
+import { configJsonSchema, loadConfigFile } from '../config/index.js';
+import { GatewayService } from '../server/index.js';
+import { createLogger } from '../telemetry/index.js';
+import { USAGE, parseCommand } from './args.js';
+import { resolveServeConfig } from './serveConfig.js';
+
+async function main(): Promise<number> {
+  const command = parseCommand(process.argv.slice(2), process.env);
+  switch (command.kind) {
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'usage-error':
+      process.stderr.write(`mcpgw: ${command.message}\n${USAGE}`);
+      return 2;
+    case 'schema':
+      process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+      return 0;
+    case 'check-config': {
+      const result = await loadConfigFile(command.file);
+      process.stdout.write(result.ok ? 'ok\n' : `${result.problems.join('\n')}\n`);
+      return result.ok ? 0 : 1;
+    }
+    case 'serve':
+      return serve(command.options);
+  }
+}
+
+async function serve(options: Parameters<typeof resolveServeConfig>[0]): Promise<number> {
+  const resolved = await resolveServeConfig(options);
+  if (!resolved.ok) {
+    process.stderr.write(`mcpgw: refusing to start, the config has problems:\n${resolved.problems.join('\n')}\n`);
+    return 1;
+  }
+  const logger = createLogger(resolved.config.log.level);
+  const service = new GatewayService(resolved.config, logger);
+  try {
+    await service.serve();
+  } catch (err) {
+    logger.fatal({ err: (err as Error).message }, 'mcpgw could not start');
+    await service.close();
+    await new Promise<void>((r) => logger.flush(() => r()));
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'signal received');
+      void service.close().then(() => logger.flush(() => resolve(0)));
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`mcpgw: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,6 @@
+// The pure core: one decision function for both Envoy adapters.
+export { Gateway } from './gateway.js';
+export { requestView, type HttpRequestView } from './request.js';
+export { denyWith, JSON_CONTENT_TYPE, type Allow, type Decision, type Deny, type HeaderToSet, type RequestSummary } from './decision.js';
+export { OWNED_HEADERS, MCP_METHOD_HEADER, MCP_NAME_HEADER, headerSafe } from './ownedHeaders.js';
+export { ServerTable, hostOf, type CompiledServer } from './servers.js';

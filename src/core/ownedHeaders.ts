@@ -1,0 +1,26 @@
+// Headers mcpgw owns on the upstream request: clients can never set them (reference/envoy.md §1.7).
+import type { HeaderToSet } from './decision.js';
+
+export const MCP_METHOD_HEADER = 'x-mcp-method';
+export const MCP_NAME_HEADER = 'x-mcp-name';
+
+export const OWNED_HEADERS: readonly string[] = [MCP_METHOD_HEADER, MCP_NAME_HEADER];
+
+// Visible ASCII and spaces only; anything else is sent in MCP's own `=?base64?…?=` form.
+const HEADER_SAFE = /^[\x20-\x7e]*$/;
+
+export function headerSafe(value: string): string {
+  return HEADER_SAFE.test(value) && value.trim() === value ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+}
+
+/** Sets what is known and removes every client copy of what is not. */
+export function ownedHeaderMutation(values: Partial<Record<string, string>>): { setHeaders: HeaderToSet[]; removeHeaders: string[] } {
+  const setHeaders: HeaderToSet[] = [];
+  const removeHeaders: string[] = [];
+  for (const name of OWNED_HEADERS) {
+    const v = values[name];
+    if (v === undefined) removeHeaders.push(name);
+    else setHeaders.push({ name, value: headerSafe(v) });
+  }
+  return { setHeaders, removeHeaders };
+}

@@ -1,0 +1,32 @@
+// The core's view of one HTTP request, independent of which Envoy hook delivered it.
+
+export interface HttpRequestView {
+  /** HTTP method (`:method`). */
+  method: string;
+  /** `:path`, including the query string. */
+  path: string;
+  /** `:authority` (HTTP/1 Host). */
+  authority: string;
+  /** Lower-case header lookup; repeated headers joined with ','. */
+  header(name: string): string | undefined;
+  /**
+   * The complete request body; `null` when the request has none; `undefined` when this hook cannot see
+   * it (ext_authz without `with_request_body`, a partial body, or ext_proc's headers phase).
+   */
+  body: Uint8Array | string | null | undefined;
+}
+
+/** Builds a view over a plain lower-case header record (ext_authz) or any lookup function. */
+export function requestView(
+  headers: Record<string, string> | ((name: string) => string | undefined),
+  body: HttpRequestView['body'],
+): HttpRequestView {
+  const header = typeof headers === 'function' ? headers : (name: string) => headers[name];
+  return {
+    method: header(':method') ?? 'GET',
+    path: header(':path') ?? '/',
+    authority: header(':authority') ?? header('host') ?? '',
+    header,
+    body,
+  };
+}

@@ -1,0 +1,31 @@
+// Reading Envoy header maps. ext_proc sends values in `raw_value` (Envoy ≥ 1.27 default) and older
+// builds in `value`; read whichever is set (reference/envoy.md §1.6).
+import type { HeaderMap, HeaderValue, ProtoStruct } from './messages.js';
+
+export function headerValueText(h: HeaderValue): string {
+  if (h.raw_value && h.raw_value.length > 0) return Buffer.from(h.raw_value).toString('latin1');
+  return h.value ?? '';
+}
+
+/** Lower-case name → value; repeated headers joined with ',' as ext_authz does. */
+export function headerRecord(map: HeaderMap | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of map?.headers ?? []) {
+    const key = h.key.toLowerCase();
+    const v = headerValueText(h);
+    out[key] = key in out ? `${out[key]},${v}` : v;
+  }
+  return out;
+}
+
+/** Reads a string attribute from a proto-loader Struct (e.g. `upstream.address`). */
+export function structString(s: ProtoStruct | undefined, key: string): string | undefined {
+  return s?.fields?.[key]?.stringValue;
+}
+
+/** Builds a proto-loader Struct of string fields, for dynamic metadata. */
+export function stringStruct(values: Record<string, string | undefined>): ProtoStruct {
+  const fields: NonNullable<ProtoStruct['fields']> = {};
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) fields[k] = { stringValue: v };
+  return { fields };
+}

@@ -1,0 +1,22 @@
+// Per-stream state of one HTTP request's ext_proc exchange: each state names the message it accepts
+// (as Envoy's processor_state does); anything else is spurious.
+import type { RequestSummary } from '../core/index.js';
+
+export type Phase =
+  /** Stream start: request headers, or response headers of a local reply Envoy made before us. */
+  | 'awaiting_request_headers'
+  /** Headers said a body follows (BUFFERED). */
+  | 'awaiting_request_body'
+  | 'awaiting_response_headers'
+  | 'done';
+
+export interface StreamState {
+  phase: Phase;
+  /** Request headers, kept for the body phase (the body reply decides with them). */
+  headers?: Record<string, string>;
+  summary?: RequestSummary;
+}
+
+export function newStreamState(): StreamState {
+  return { phase: 'awaiting_request_headers' };
+}

@@ -1,0 +1,16 @@
+// Where shared state lives. Sessions, limits and revocations arrive with later features; today the
+// store only has to answer, because readiness waits for it.
+export interface Store {
+  /** Human-readable kind for logs and readiness ("memory", "redis"). */
+  readonly kind: string;
+  /** Resolves when the store answers; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** In-process store: one replica only. */
+export class MemoryStore implements Store {
+  readonly kind = 'memory';
+  async ping(): Promise<void> {}
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,72 @@
+// Prometheus metrics (prom-client). Label values stay low-cardinality: method names outside the MCP
+// vocabulary become "other", servers come from config.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Decision } from '../core/index.js';
+
+export type Hook = 'ext_authz' | 'ext_proc_request' | 'ext_proc_response';
+
+const KNOWN_METHODS = new Set([
+  'initialize', 'ping', 'tools/list', 'tools/call', 'resources/list', 'resources/templates/list', 'resources/read',
+  'resources/subscribe', 'resources/unsubscribe', 'prompts/list', 'prompts/get', 'completion/complete', 'logging/setLevel',
+  'server/discover', 'subscriptions/listen', 'tasks/get', 'tasks/update', 'tasks/cancel', 'notifications/initialized',
+  'notifications/cancelled', 'notifications/progress', 'notifications/roots/list_changed', 'response',
+]);
+
+function methodLabel(method: string | undefined): string {
+  if (method === undefined) return 'none';
+  if (method.includes(',')) return 'batch';
+  return KNOWN_METHODS.has(method) ? method : 'other';
+}
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'hook' | 'server' | 'method' | 'decision' | 'reason'>;
+  private readonly decisionSeconds: Histogram<'hook'>;
+  readonly streamsOpen: Gauge<'service'>;
+  readonly grpcErrors: Counter<'service'>;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'mcpgw_' });
+    this.requests = new Counter({
+      name: 'mcpgw_requests_total',
+      help: 'MCP request decisions by hook, server, JSON-RPC method, decision and reason.',
+      labelNames: ['hook', 'server', 'method', 'decision', 'reason'],
+      registers: [this.registry],
+    });
+    this.decisionSeconds = new Histogram({
+      name: 'mcpgw_decision_duration_seconds',
+      help: 'Time mcpgw spent deciding one Envoy message, per hook.',
+      labelNames: ['hook'],
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+      registers: [this.registry],
+    });
+    this.streamsOpen = new Gauge({
+      name: 'mcpgw_grpc_streams_open',
+      help: 'gRPC calls and streams currently open, per service.',
+      labelNames: ['service'],
+      registers: [this.registry],
+    });
+    this.grpcErrors = new Counter({
+      name: 'mcpgw_grpc_stream_errors_total',
+      help: 'gRPC streams that ended in an error other than the normal end-of-stream cancel.',
+      labelNames: ['service'],
+      registers: [this.registry],
+    });
+  }
+
+  observeDecision(hook: Hook, decision: Decision, seconds: number): void {
+    const s = decision.summary;
+    this.requests.inc({
+      hook,
+      server: s.server ?? 'none',
+      method: methodLabel(s.method),
+      decision: decision.kind,
+      reason: decision.kind === 'deny' ? decision.reason : 'allowed',
+    });
+    this.decisionSeconds.observe({ hook }, seconds);
+  }
+
+  observeLatency(hook: Hook, seconds: number): void {
+    this.decisionSeconds.observe({ hook }, seconds);
+  }
+}
