@@ -1,0 +1,2 @@
+// Public face of the routing module: other modules import only from here.
+export * from './hash/index.js';

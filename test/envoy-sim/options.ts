@@ -1,0 +1,141 @@
+// Configuration and log shapes of envoy-sim; field names follow Envoy's config protos (camelCased).
+import type { ProcessingMode, ProtoStruct } from '../../src/envoy/messages.js';
+
+export interface SimCluster {
+  name: string;
+  lb: 'round_robin' | 'ring_hash' | 'maglev';
+  /** Route hash_policy header (ring_hash / maglev); absent header → random hash, as Envoy does. */
+  hashHeader?: string;
+  minimumRingSize?: number;
+  tableSize?: number;
+  /** Host keys "127.0.0.1:port" (what Envoy hashes, reference/envoy.md §4.2). */
+  endpoints: string[];
+}
+
+export interface SimRoute {
+  /** host[:port] compared case-insensitively with :authority, or '*'. */
+  authority: string;
+  pathPrefix?: string;
+  cluster: string;
+}
+
+export interface ExtAuthzOptions {
+  /** host:port of the gRPC Authorization server. */
+  target: string;
+  withRequestBody?: { maxRequestBytes: number; allowPartialMessage?: boolean; packAsBytes?: boolean };
+  timeoutMs?: number;
+  failureModeAllow?: boolean;
+  statusOnError?: number;
+}
+
+export interface ExtProcOptions {
+  /** host:port of the gRPC ExternalProcessor server. */
+  target: string;
+  processingMode?: ProcessingMode;
+  allowModeOverride?: boolean;
+  messageTimeoutMs?: number;
+  /** max_message_timeout; 0 disables override_message_timeout (Envoy's default). */
+  maxMessageTimeoutMs?: number;
+  failureModeAllow?: boolean;
+  statusOnError?: number;
+  mutationRules?: { allowAllRouting?: boolean; allowEnvoy?: boolean; disallowIsError?: boolean };
+  requestAttributes?: string[];
+  responseAttributes?: string[];
+  forwardingNamespaces?: string[];
+  receivingNamespaces?: string[];
+}
+
+export interface EnvoySimOptions {
+  routes: SimRoute[];
+  clusters: SimCluster[];
+  extAuthz?: ExtAuthzOptions;
+  extProc?: ExtProcOptions;
+  /** per_connection_buffer_limit_bytes (default 1 MiB): BUFFERED request body above it → 413. */
+  bufferLimitBytes?: number;
+}
+
+export interface SimLocalReply {
+  status: number;
+  /** Envoy's %RESPONSE_CODE_DETAILS% equivalent, e.g. "route_not_found", "ext_authz_denied". */
+  details: string;
+  body: string;
+}
+
+export interface SimLogEntry {
+  /** Envoy stream id (decimal), the same id ext_authz sees in attributes.request.http.id. */
+  id: string;
+  method: string;
+  /** :path as the client sent it. */
+  path: string;
+  /** Final status sent downstream (0 until response headers are written; -1 when the stream was reset). */
+  status: number;
+  cluster?: string;
+  /** Host key of the upstream that served the request; undefined for local replies. */
+  upstream?: string;
+  /** Request headers as the upstream received them (lower-case names, Host included). */
+  upstreamHeaders?: Record<string, string | string[]>;
+  localReply?: SimLocalReply;
+  /** Stream dynamic metadata by namespace (ext_authz's and the accepted ext_proc namespaces). */
+  dynamicMetadata: Record<string, ProtoStruct>;
+  /** Oneof names of every ProcessingRequest sent on this request's ext_proc stream, in order. */
+  extProcMessages: string[];
+  /** Header mutations ext_proc asked for that the mutation rules rejected ("remove:x" / "set:x"). */
+  rejectedMutations: string[];
+  /** Resolves when the exchange is over (response ended, reset or client gone). */
+  done: Promise<void>;
+}
+
+export const DEFAULT_BUFFER_LIMIT = 1024 * 1024;
+
+/** ext_proc processing mode with Envoy's config defaults filled in. */
+export interface FullMode {
+  request_header_mode: 'SEND' | 'SKIP';
+  response_header_mode: 'SEND' | 'SKIP';
+  request_body_mode: string;
+  response_body_mode: string;
+  request_trailer_mode: 'SEND' | 'SKIP';
+  response_trailer_mode: 'SEND' | 'SKIP';
+}
+
+function headerMode(m: string | undefined, dflt: 'SEND' | 'SKIP'): 'SEND' | 'SKIP' {
+  return m === 'SEND' || m === 'SKIP' ? m : dflt;
+}
+
+export function configMode(m: ProcessingMode | undefined): FullMode {
+  return {
+    request_header_mode: headerMode(m?.request_header_mode, 'SEND'),
+    response_header_mode: headerMode(m?.response_header_mode, 'SEND'),
+    request_body_mode: m?.request_body_mode ?? 'NONE',
+    response_body_mode: m?.response_body_mode ?? 'NONE',
+    request_trailer_mode: headerMode(m?.request_trailer_mode, 'SKIP'),
+    response_trailer_mode: headerMode(m?.response_trailer_mode, 'SKIP'),
+  };
+}
+
+/** effectiveModeOverride: header/trailer DEFAULT inherit from config, body modes literal (unset = NONE). */
+export function overrideMode(config: FullMode, o: ProcessingMode): FullMode {
+  return {
+    request_header_mode: headerMode(o.request_header_mode, config.request_header_mode),
+    response_header_mode: headerMode(o.response_header_mode, config.response_header_mode),
+    request_body_mode: o.request_body_mode ?? 'NONE',
+    response_body_mode: o.response_body_mode ?? 'NONE',
+    request_trailer_mode: headerMode(o.request_trailer_mode, config.request_trailer_mode),
+    response_trailer_mode: headerMode(o.response_trailer_mode, config.response_trailer_mode),
+  };
+}
+
+const SUPPORTED_BODY_MODES = new Set(['NONE', 'BUFFERED', 'STREAMED']);
+
+/** The sim implements a subset of Envoy; refuse configurations it would silently get wrong. */
+export function validateOptions(o: EnvoySimOptions): void {
+  const names = new Set(o.clusters.map((c) => c.name));
+  for (const r of o.routes) if (!names.has(r.cluster)) throw new Error(`envoy-sim: route ${r.authority}${r.pathPrefix ?? ''} names unknown cluster ${r.cluster}`);
+  for (const c of o.clusters) if (c.lb !== 'round_robin' && !c.hashHeader) throw new Error(`envoy-sim: cluster ${c.name}: ${c.lb} needs hashHeader`);
+  if (o.extProc) {
+    const m = configMode(o.extProc.processingMode);
+    for (const b of [m.request_body_mode, m.response_body_mode]) {
+      if (!SUPPORTED_BODY_MODES.has(b)) throw new Error(`envoy-sim: ext_proc body mode ${b} is not simulated`);
+    }
+    if (m.request_trailer_mode === 'SEND' || m.response_trailer_mode === 'SEND') throw new Error('envoy-sim: ext_proc trailer mode SEND is not simulated');
+  }
+}

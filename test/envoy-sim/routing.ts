@@ -1,0 +1,49 @@
+// Route table and upstream clusters: route match on :authority + path prefix, then the cluster's
+// load balancer, using the production mirror of Envoy's hash LB (src/routing).
+import { buildHashLb, headerPolicyHash, randomHash, type HashLoadBalancer, type Xxh64 } from '../../src/routing/index.js';
+import type { HeaderList } from './headerList.js';
+import type { SimCluster, SimRoute } from './options.js';
+
+/** First route whose authority and path prefix match, as Envoy's virtual host + route match does. */
+export function matchRoute(routes: readonly SimRoute[], headers: HeaderList): SimRoute | undefined {
+  const authority = (headers.first(':authority') ?? '').toLowerCase();
+  const path = headers.first(':path') ?? '/';
+  return routes.find((r) => {
+    const a = r.authority.toLowerCase();
+    const hostOnly = authority.replace(/:\d+$/, '');
+    const authorityOk = a === '*' || a === authority || a === hostOnly;
+    return authorityOk && path.startsWith(r.pathPrefix ?? '/');
+  });
+}
+
+export class ClusterLb {
+  private endpoints: string[] = [];
+  private hashLb: HashLoadBalancer | undefined;
+  private rrIndex = 0;
+
+  constructor(
+    readonly config: SimCluster,
+    private readonly xxh: Xxh64,
+  ) {
+    this.setEndpoints(config.endpoints);
+  }
+
+  /** EDS update: rebuilds the ring / table from the new host set. */
+  setEndpoints(endpoints: readonly string[]): void {
+    this.endpoints = [...endpoints];
+    const c = this.config;
+    this.hashLb =
+      c.lb === 'round_robin'
+        ? undefined
+        : buildHashLb(c.lb, this.endpoints.map((key) => ({ key })), { minimumRingSize: c.minimumRingSize, tableSize: c.tableSize }, this.xxh);
+  }
+
+  /** Host key for a request with these (already mutated) headers; undefined when no endpoint exists. */
+  pick(headers: HeaderList): string | undefined {
+    if (this.endpoints.length === 0) return undefined;
+    if (!this.hashLb) return this.endpoints[this.rrIndex++ % this.endpoints.length];
+    // The router hashes the live header map (router.cc computeHashKey); no hash → random position.
+    const h = headerPolicyHash(headers.get(this.config.hashHeader!), this.xxh) ?? randomHash();
+    return this.hashLb.pick(h);
+  }
+}
