@@ -48,10 +48,10 @@ export class RequestProcessor {
         return state.phase === 'awaiting_request_headers' ? this.onRequestHeaders(state, msg) : `request_headers in ${state.phase}`;
       case 'request_body':
         return state.phase === 'awaiting_request_body' ? this.onRequestBody(state, msg) : `request_body in ${state.phase}`;
+      // A local reply (Envoy's 413, an ext_authz denial, no healthy upstream) can start the response
+      // phase before, or instead of, the request phase we were waiting for.
       case 'response_headers':
-        return state.phase === 'awaiting_response_headers' || state.phase === 'awaiting_request_headers'
-          ? this.onResponseHeaders(state)
-          : `response_headers in ${state.phase}`;
+        return state.phase !== 'done' ? this.onResponseHeaders(state) : `response_headers in ${state.phase}`;
       // Trailers and bodies arrive only if the filter config asks for them: pass them through untouched.
       case 'request_trailers':
         return { response: 'request_trailers', request_trailers: {} };

@@ -3,7 +3,7 @@
 import type { RequestSummary } from '../core/index.js';
 
 export type Phase =
-  /** Stream start: request headers, or response headers of a local reply Envoy made before us. */
+  /** Stream start: request headers (or, in any phase but done, response headers of a local reply). */
   | 'awaiting_request_headers'
   /** Headers said a body follows (BUFFERED). */
   | 'awaiting_request_body'

@@ -76,3 +76,17 @@ describe('ext_proc Process', () => {
     assert.match(text, /mcpgw_decision_duration_seconds_count\{hook="ext_proc_request"\} [1-9]/);
   });
 });
+
+describe('ext_proc local replies mid-request', () => {
+  let gw: RunningGateway;
+  before(async () => (gw = await startGateway()));
+  after(() => gw.close());
+
+  it("response_headers while the body is awaited (Envoy's own 413) is answered", async () => {
+    const s = gw.openStream();
+    await s.send({ request_headers: { headers: headerMap(postHeaders()), end_of_stream: false } });
+    const r = await s.send({ response_headers: { headers: headerMap({ ':status': '413' }) } });
+    assert.equal(r.response, 'response_headers');
+    assert.equal((await s.end()).code, 0);
+  });
+});

@@ -9,7 +9,7 @@ describe('service lifecycle', () => {
     try {
       const healthDef = (await import('grpc-health-check')).service;
       const Client = grpc.makeGenericClientConstructor(healthDef, 'Health');
-      const client = new Client(gw.grpcTarget, grpc.credentials.createInsecure()) as grpc.Client & {
+      const client = new Client(gw.grpcTarget, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
         Check(req: { service: string }, cb: (e: grpc.ServiceError | null, r: { status: string }) => void): void;
       };
       for (const service of ['', 'envoy.service.ext_proc.v3.ExternalProcessor', 'envoy.service.auth.v3.Authorization']) {
