@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { hostPattern, integer, listenAddress, pathPrefix, serverName, toolGlob } from './fields.js';
 import { checkServerClaims } from './cross-checks.js';
+import { adminSchema, affinitySchema, endpointsSchema, redisStoreSchema, sessionsSchema } from './sessions.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -42,7 +43,7 @@ const memoryStoreSchema = z
     kind: z.literal('memory').describe('In-process store: state is lost on restart and not shared between replicas.'),
   })
   .readonly();
-const storeSchema = z.discriminatedUnion('kind', [memoryStoreSchema]);
+const storeSchema = z.discriminatedUnion('kind', [memoryStoreSchema, redisStoreSchema]);
 
 const requestsSchema = z
   .strictObject({
@@ -107,6 +108,10 @@ const serverSchema = z
       .readonly()
       .prefault({})
       .describe('Tool-level policy for this server.'),
+    affinity: affinitySchema.prefault({}).describe('How mcpgw pins sessions to pods through Envoy\'s hash load balancing.'),
+    endpoints: endpointsSchema
+      .optional()
+      .describe('Where the pods behind this server come from (a static list or a Kubernetes Service). Without it mcpgw uses random keys and learns each session\'s pod from Envoy.'),
   })
   .readonly()
   .describe('One upstream MCP server and the requests routed to it.');
@@ -118,7 +123,9 @@ export const gatewayConfigSchema = z
     shutdown: shutdownSchema.prefault({}).describe('Graceful shutdown.'),
     store: storeSchema
       .prefault({ kind: 'memory' })
-      .describe('Where sessions and other shared state live. Only "memory" for now.'),
+      .describe('Where sessions and other shared state live: "memory" (one replica) or "redis" (shared).'),
+    sessions: sessionsSchema.prefault({}).describe('Session lifetimes and draining, for every server.'),
+    admin: adminSchema.prefault({}).describe('The /admin API on the HTTP port (drain pods, list sessions).'),
     requests: requestsSchema.prefault({}).describe('Limits on request bodies, checked before any parsing work.'),
     unmatchedRequests: z
       .enum(['reject', 'pass'])

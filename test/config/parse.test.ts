@@ -33,7 +33,16 @@ test('defaults fill everything except servers', () => {
     store: { kind: 'memory' },
     requests: { maxBodyBytes: 1048576, maxBatchSize: 16, maxJsonDepth: 32, maxStringBytes: 262144 },
     unmatchedRequests: 'reject',
-    servers: [{ name: 'files', match: { hosts: ['mcp.example.com'], pathPrefix: '/' }, tools: { allow: ['*'], deny: [] } }],
+    admin: {},
+    servers: [
+      {
+        name: 'files',
+        match: { hosts: ['mcp.example.com'], pathPrefix: '/' },
+        tools: { allow: ['*'], deny: [] },
+        affinity: { header: 'x-mcp-affinity', mode: 'hash', loadBalancer: 'ring_hash', minimumRingSize: 1024, tableSize: 65537 },
+      },
+    ],
+    sessions: { ttlSeconds: 86400, drainDeadlineSeconds: 3600 },
   });
 });
 

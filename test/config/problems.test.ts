@@ -46,8 +46,28 @@ const rows: Array<{ name: string; yaml: string; problems: string[] }> = [
   },
   {
     name: 'unknown store kind',
-    yaml: `store: { kind: redis }\n${SERVER}`,
-    problems: ['store.kind: must be one of memory'],
+    yaml: `store: { kind: etcd }\n${SERVER}`,
+    problems: ['store.kind: must be one of memory, redis'],
+  },
+  {
+    name: 'affinity header Envoy would refuse to mutate',
+    yaml: `${SERVER}    affinity: { header: x-envoy-hash }\n`,
+    problems: ['servers.0.affinity.header: must not start with "x-envoy-": Envoy rejects ext_proc mutations of its own headers'],
+  },
+  {
+    name: 'maglev table size that is not prime',
+    yaml: `${SERVER}    affinity: { loadBalancer: maglev, tableSize: 65536 }\n`,
+    problems: ['servers.0.affinity.tableSize: must be a prime number (Envoy rejects other Maglev table sizes)'],
+  },
+  {
+    name: 'static endpoint that is not ip:port',
+    yaml: `${SERVER}    endpoints: { static: [pod-a:8080] }\n`,
+    problems: ['servers.0.endpoints.static.0: must be an endpoint "ip:port" as Envoy keys hosts (IPv6 as "[addr]:port"), got "pod-a:8080"'],
+  },
+  {
+    name: 'admin token in plain text',
+    yaml: `admin: { tokenSha256: hunter2 }\n${SERVER}`,
+    problems: ['admin.tokenSha256: must be the hex SHA-256 of the admin token (64 lower-case hex digits)'],
   },
   {
     name: 'duplicate server names',

@@ -1,0 +1,99 @@
+// Schemas for session pinning: the affinity header per server, where its endpoints come from, session
+// lifetimes, the Redis store and the admin credential.
+import { z } from 'zod';
+import { integer } from './fields.js';
+
+const HEADER_NAME = /^[a-z0-9][a-z0-9-]*$/;
+// Owned by Envoy, by MCP or by mcpgw for other purposes: an affinity header must never collide.
+const RESERVED_HEADERS = new Set(['mcp-session-id', 'mcp-protocol-version', 'mcp-method', 'mcp-name', 'x-mcp-method', 'x-mcp-name', 'authorization', 'host', 'content-type', 'content-length']);
+
+function isPrime(n: number): boolean {
+  if (n < 2) return false;
+  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
+  return true;
+}
+
+export const affinitySchema = z
+  .strictObject({
+    header: z
+      .string()
+      .regex(HEADER_NAME, { error: (iss) => `must be a lower-case header name, got ${JSON.stringify(iss.input)}` })
+      .refine((h) => !h.startsWith('x-envoy-'), { error: 'must not start with "x-envoy-": Envoy rejects ext_proc mutations of its own headers' })
+      .refine((h) => !RESERVED_HEADERS.has(h), { error: (iss) => `${JSON.stringify(iss.input)} is reserved` })
+      .default('x-mcp-affinity')
+      .describe("Header mcpgw writes for Envoy's hash policy (DestinationRule consistentHash.httpHeaderName). Client copies are always overwritten."),
+    mode: z
+      .enum(['hash', 'address'])
+      .default('hash')
+      .describe('"hash": a key that Envoy\'s ring hash / Maglev maps to the pod; "address": base64("ip:port") for Envoy\'s stateful-session header filter.'),
+    loadBalancer: z
+      .enum(['ring_hash', 'maglev'])
+      .default('ring_hash')
+      .describe('The Envoy LB algorithm of the cluster, mirrored exactly (DestinationRule ringHash or maglev).'),
+    minimumRingSize: integer(1, 8_388_608).default(1024).describe('ringHash.minimumRingSize of the DestinationRule.'),
+    tableSize: integer(2, 5_000_011)
+      .refine(isPrime, { error: 'must be a prime number (Envoy rejects other Maglev table sizes)' })
+      .default(65537)
+      .describe('maglev.tableSize of the DestinationRule (prime).'),
+  })
+  .readonly();
+
+const hostKey = z
+  .string()
+  .regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d{1,5}$/, {
+    error: (iss) => `must be an endpoint "ip:port" as Envoy keys hosts (IPv6 as "[addr]:port"), got ${JSON.stringify(iss.input)}`,
+  });
+
+export const endpointsSchema = z.union([
+  z
+    .strictObject({
+      static: z.array(hostKey).min(1).readonly().describe('Pod endpoints "ip:port", exactly as Envoy\'s cluster holds them.'),
+    })
+    .readonly(),
+  z
+    .strictObject({
+      kubernetes: z
+        .strictObject({
+          namespace: z.string().min(1).describe('Namespace of the MCP server Service.'),
+          service: z.string().min(1).describe('Service name; its EndpointSlices are watched.'),
+          port: z.union([z.string().min(1), integer(1, 65535)]).optional().describe('EndpointSlice port name (the Service port name) or number; optional when the Service has one port.'),
+          kubeconfig: z.string().optional().describe('kubeconfig file; default: KUBECONFIG, then the in-cluster service account.'),
+          resyncSeconds: integer(10, 86_400).default(300).describe('Full re-list interval, on top of the watch.'),
+        })
+        .readonly(),
+    })
+    .readonly(),
+]);
+
+export const sessionsSchema = z
+  .strictObject({
+    ttlSeconds: integer(60, 30 * 86_400).default(86_400).describe('Sliding lifetime of a session binding: each request extends it.'),
+    drainDeadlineSeconds: integer(0, 7 * 86_400).default(3600).describe('How long sessions on a draining pod keep routing to it before they get 404.'),
+  })
+  .readonly();
+
+export const redisStoreSchema = z
+  .strictObject({
+    kind: z.literal('redis').describe('Redis: bindings shared by every mcpgw replica.'),
+    url: z.string().optional().describe('redis:// or rediss:// URL; default: the MCPGW_REDIS_URL environment variable.'),
+    keyPrefix: z.string().default('mcpgw:').describe('Prefix of every key mcpgw writes.'),
+    commandTimeoutMs: integer(10, 10_000).default(500).describe('A Redis command slower than this counts as Redis being unavailable.'),
+    cacheSize: integer(0, 10_000_000).default(100_000).describe('Sessions kept in each replica\'s in-process cache in front of Redis.'),
+    cacheTtlSeconds: integer(1, 3600).default(60).describe('How long a cached binding is trusted before Redis is asked again.'),
+    whenUnavailable: z
+      .enum(['fail-closed', 'fail-open'])
+      .default('fail-closed')
+      .describe('New sessions and cache misses while Redis is down: "fail-closed" answers 503 with Retry-After; "fail-open" routes without recording.'),
+    notReadyWhenUnavailable: z.boolean().default(false).describe('Report /readyz 503 while Redis is down (after start-up, which always waits for Redis).'),
+  })
+  .readonly();
+
+export const adminSchema = z
+  .strictObject({
+    tokenSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, { error: 'must be the hex SHA-256 of the admin token (64 lower-case hex digits)' })
+      .optional()
+      .describe('SHA-256 of the bearer token the /admin API accepts; the token itself never goes in config. Or set MCPGW_ADMIN_TOKEN. Without either, /admin is disabled.'),
+  })
+  .readonly();
