@@ -14,6 +14,7 @@ export function compileGlobs(patterns: readonly string[]): NameMatcher {
     if (p.includes('*') || p.includes('?')) wild.push(escapeRegExp(p).replace(/\*/g, '.*').replace(/\?/g, '.'));
     else exact.add(p);
   }
-  const re = wild.length ? new RegExp(`^(?:${wild.join('|')})$`, 's') : undefined;
+  // `s`: `*` spans newlines too; `u`: `?` is one code point, so one emoji in a URI counts once.
+  const re = wild.length ? new RegExp(`^(?:${wild.join('|')})$`, 'su') : undefined;
   return (name) => exact.has(name) || (re !== undefined && re.test(name));
 }

@@ -1,3 +1,5 @@
-// What callers may do: name globs and the per-server tool lists.
+// What callers may do: the per-server rule engine, name globs and the per-server tool lists.
+export { compilePolicy } from './compile.js';
+export type { Caller, CompiledPolicy, ListItem, PolicyDecision, RuleConfig, ServerPolicyConfig, Target } from './types.js';
 export { compileGlobs, type NameMatcher } from './glob.js';
 export { compileToolList, type ToolGate, type ToolListConfig } from './toolList.js';
