@@ -1,5 +1,5 @@
-// Where shared state lives. Sessions, limits and revocations arrive with later features; today the
-// store only has to answer, because readiness waits for it.
+// Where shared state lives. Feature modules (src/sessions, later limits and revocations) keep their
+// own data on top of a store; the interface itself only has to answer, because readiness waits for it.
 export interface Store {
   /** Human-readable kind for logs and readiness ("memory", "redis"). */
   readonly kind: string;

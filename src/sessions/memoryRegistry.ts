@@ -1,0 +1,120 @@
+// Session bindings in this process only (the single-replica default): an lru-cache whose TTL is the
+// session's sliding TTL, on an injectable clock so expiry is testable without sleeping.
+import { LRUCache } from 'lru-cache';
+import type { SessionBinding, SessionEndListener, SessionEndReason, SessionListQuery, SessionPage, SessionRegistry } from './binding.js';
+import { EndListeners } from './endListeners.js';
+import { decodeCursor, encodeCursor, listPosition } from './listOrder.js';
+import { assertValidBinding, assertValidLimit, isValidServerName, isValidSessionId } from './validate.js';
+
+export interface MemorySessionRegistryOptions {
+  /** Sliding TTL of a binding. */
+  ttlMs: number;
+  /** Most bindings kept; beyond it the least recently used one ends (reported as 'expired'). Default 100000. */
+  maxSessions?: number;
+  now?: () => number;
+}
+
+const DEFAULT_MAX_SESSIONS = 100_000;
+
+/**
+ * Ends seen by onEnded: every local delete (with its reason), deleteByPod ('pod_gone'), and expiry
+ * or capacity eviction ('expired') when the cache notices it: on a lookup of the binding, or during
+ * livePerPod and list, which purge expired bindings first.
+ */
+export class MemorySessionRegistry implements SessionRegistry {
+  private readonly ended = new EndListeners();
+  private readonly bindings: LRUCache<string, SessionBinding>;
+  private readonly refreshAfterMs: number;
+
+  constructor(options: MemorySessionRegistryOptions) {
+    const now = options.now ?? Date.now;
+    this.refreshAfterMs = options.ttlMs / 20;
+    this.bindings = new LRUCache<string, SessionBinding>({
+      max: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
+      ttl: options.ttlMs,
+      // Read the clock on every check: the default caches it for 1 ms on a real timer, which an
+      // injected test clock would not move.
+      ttlResolution: 0,
+      perf: { now },
+      dispose: (b, _key, reason) => {
+        if (reason === 'expire' || reason === 'evict') this.ended.emit(b, 'expired');
+      },
+    });
+  }
+
+  async get(server: string, id: string): Promise<SessionBinding | undefined> {
+    if (!isValidServerName(server) || !isValidSessionId(id)) return undefined;
+    return this.bindings.get(listPosition(server, id));
+  }
+
+  async put(b: SessionBinding): Promise<void> {
+    assertValidBinding(b);
+    this.bindings.set(listPosition(b.server, b.id), { ...b });
+  }
+
+  async touch(b: SessionBinding, now: number): Promise<void> {
+    if (now - b.lastSeenAt < this.refreshAfterMs) return;
+    const key = listPosition(b.server, b.id);
+    const current = this.bindings.get(key);
+    // Deleted, expired or re-bound meanwhile: a stale copy must not bring the session back.
+    if (!current || current.pod !== b.pod) return;
+    this.bindings.set(key, { ...current, lastSeenAt: now });
+  }
+
+  async delete(server: string, id: string, reason: Exclude<SessionEndReason, 'expired'> = 'deleted'): Promise<SessionBinding | undefined> {
+    if (!isValidServerName(server) || !isValidSessionId(id)) return undefined;
+    const key = listPosition(server, id);
+    const b = this.bindings.get(key);
+    if (!b) return undefined;
+    this.bindings.delete(key);
+    this.ended.emit(b, reason);
+    return b;
+  }
+
+  /** O(sessions): walks every binding (after purging expired ones) so the count is exact. */
+  async livePerPod(server: string): Promise<Map<string, number>> {
+    this.bindings.purgeStale();
+    const counts = new Map<string, number>();
+    for (const b of this.bindings.values()) {
+      if (b.server === server) counts.set(b.pod, (counts.get(b.pod) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  async list(q: SessionListQuery): Promise<SessionPage> {
+    assertValidLimit(q.limit);
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+    this.bindings.purgeStale();
+    const matches: [string, SessionBinding][] = [];
+    for (const [position, b] of this.bindings.entries()) {
+      if (after !== undefined && position <= after) continue;
+      if (q.server !== undefined && b.server !== q.server) continue;
+      if (q.pod !== undefined && b.pod !== q.pod) continue;
+      if (q.principal !== undefined && b.principal !== q.principal) continue;
+      matches.push([position, b]);
+    }
+    matches.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const page = matches.slice(0, q.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(([, b]) => b),
+      ...(matches.length > q.limit && last ? { nextCursor: encodeCursor(last[0]) } : {}),
+    };
+  }
+
+  async deleteByPod(server: string, pod: string): Promise<number> {
+    const gone: [string, SessionBinding][] = [];
+    for (const [key, b] of this.bindings.entries()) {
+      if (b.server === server && b.pod === pod) gone.push([key, b]);
+    }
+    for (const [key, b] of gone) {
+      this.bindings.delete(key);
+      this.ended.emit(b, 'pod_gone');
+    }
+    return gone.length;
+  }
+
+  onEnded(listener: SessionEndListener): () => void {
+    return this.ended.add(listener);
+  }
+}

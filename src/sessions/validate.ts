@@ -1,0 +1,42 @@
+// Session ids arrive from clients and become Redis keys, so they are checked before any lookup:
+// visible ASCII only (no spaces, no control bytes, nothing to confuse a key or a log line).
+import type { SessionBinding, SessionKind } from './binding.js';
+
+const VISIBLE_ASCII = /^[\x21-\x7e]{1,256}$/;
+const KINDS: ReadonlySet<string> = new Set<SessionKind>(['streamable', 'legacy-sse', 'task']);
+
+/** Malformed input to a registry (a binding field, a cursor, a limit). */
+export class SessionInputError extends TypeError {
+  override readonly name = 'SessionInputError';
+}
+
+/** Session ids and pods: visible ASCII 0x21–0x7E, 1 to 256 characters. */
+export function isValidSessionId(id: unknown): id is string {
+  return typeof id === 'string' && VISIBLE_ASCII.test(id);
+}
+
+/** Server names separate key parts with ":" and list entries with " ", so neither may appear. */
+export function isValidServerName(server: unknown): server is string {
+  return typeof server === 'string' && VISIBLE_ASCII.test(server) && !server.includes(':');
+}
+
+export function assertValidBinding(b: SessionBinding): void {
+  const problem = bindingProblem(b);
+  if (problem) throw new SessionInputError(`invalid session binding: ${problem}`);
+}
+
+function bindingProblem(b: SessionBinding): string | undefined {
+  if (!isValidSessionId(b.id)) return 'id must be 1-256 visible ASCII characters';
+  if (!isValidServerName(b.server)) return 'server must be 1-256 visible ASCII characters without ":"';
+  if (!isValidSessionId(b.pod)) return 'pod must be 1-256 visible ASCII characters';
+  if (!KINDS.has(b.kind)) return `kind must be one of ${[...KINDS].join(', ')}`;
+  if (typeof b.revision !== 'string') return 'revision must be a string';
+  if (b.affinityKey !== undefined && typeof b.affinityKey !== 'string') return 'affinityKey must be a string';
+  if (b.principal !== undefined && typeof b.principal !== 'string') return 'principal must be a string';
+  if (!Number.isFinite(b.createdAt) || !Number.isFinite(b.lastSeenAt)) return 'createdAt and lastSeenAt must be numbers';
+  return undefined;
+}
+
+export function assertValidLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) throw new SessionInputError('limit must be a positive integer');
+}

@@ -1,0 +1,72 @@
+// The Redis registry on a real redis-server: the shared contract, plus expiry and touch, which
+// Redis times itself (short real TTLs, and PEXPIRE/PTTL instead of waiting).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { startRedis, type RedisProcess } from '../support/redis.js';
+import { binding, registryContract } from './contract.js';
+import { eventually, readyReplica, uniquePrefix } from './redisHarness.js';
+
+let redis: RedisProcess;
+let raw: Redis;
+before(async () => {
+  redis = await startRedis();
+  raw = new Redis(redis.url);
+});
+after(async () => {
+  raw.disconnect();
+  await redis.stop();
+});
+
+registryContract('redis', async () => readyReplica(redis.url, uniquePrefix()));
+registryContract('redis without a cache', async () => readyReplica(redis.url, uniquePrefix(), { cacheMax: 0 }));
+
+describe('redis registry: time', () => {
+  it('expires bindings in Redis: gone from get, livePerPod and list', async () => {
+    const r = await readyReplica(redis.url, uniquePrefix(), { ttlMs: 300 });
+    try {
+      const [a, b] = [binding({ pod: 'A:1' }), binding({ pod: 'A:1' })];
+      await r.registry.put(a);
+      await r.registry.put(b);
+      assert.deepEqual(await r.registry.livePerPod('files'), new Map([['A:1', 2]]));
+      await eventually(async () => assert.deepEqual(await r.registry.livePerPod('files'), new Map()));
+      assert.equal(await r.registry.get('files', a.id), undefined);
+      assert.deepEqual((await r.registry.list({ limit: 10 })).items, []);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('touch restarts the TTL of the binding and its pod entry; within ttl/20 it skips the write', async () => {
+    const prefix = uniquePrefix();
+    const r = await readyReplica(redis.url, prefix, { ttlMs: 60_000 });
+    try {
+      const b = binding({ pod: 'A:1', lastSeenAt: Date.now() });
+      await r.registry.put(b);
+      const key = `${prefix}s:files:${b.id}`;
+      await raw.pexpire(key, 5000); // as if 55 s had passed
+      await r.registry.touch(b, b.lastSeenAt + 2000); // < ttl/20 = 3 s
+      assert.ok((await raw.pttl(key)) <= 5000, 'skipped touch left the TTL alone');
+      await r.registry.touch(b, b.lastSeenAt + 4000);
+      assert.ok((await raw.pttl(key)) > 50_000, 'touch restarted the TTL');
+      const score = Number(await raw.zscore(`${prefix}p:files:A:1`, b.id));
+      assert.ok(score > Date.now() + 50_000, 'the pod entry expires with the binding');
+      assert.equal((await r.registry.get('files', b.id))?.lastSeenAt, b.lastSeenAt + 4000);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('keeps only namespaced keys, each with a TTL', async () => {
+    const prefix = uniquePrefix();
+    const r = await readyReplica(redis.url, prefix);
+    try {
+      await r.registry.put(binding({ pod: 'A:1', principal: 'alice' }));
+      const keys = await raw.keys(`${prefix}*`);
+      assert.deepEqual(keys.map((k) => k.slice(prefix.length).replace(/sess-\d+$/, 'ID')).sort(), ['exp', 'idx', 'p:files:A:1', 'pods:files', 's:files:ID']);
+      for (const k of keys) assert.ok((await raw.pttl(k)) > 0, `${k} has a TTL`);
+    } finally {
+      await r.close();
+    }
+  });
+});
