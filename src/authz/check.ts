@@ -1,5 +1,5 @@
 // ext_authz adapter: CheckRequest → core decision → CheckResponse (reference/envoy.md §2).
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { requestView, type Decision, type Gateway, type HttpRequestView } from '../core/index.js';
 import { deniedResponse, okResponse, stringStruct, type CheckRequest, type CheckResponse } from '../envoy/index.js';
 import type { GatewayMetrics, Logger } from '../telemetry/index.js';
@@ -40,10 +40,18 @@ export function authorizationService(deps: AuthorizationDeps): grpc.UntypedServi
   return {
     Check(call: grpc.ServerUnaryCall<CheckRequest, CheckResponse>, callback: grpc.sendUnaryData<CheckResponse>) {
       const started = process.hrtime.bigint();
-      const decision = deps.gateway.decide(checkRequestView(call.request));
-      deps.metrics.observeDecision('ext_authz', decision, Number(process.hrtime.bigint() - started) / 1e9);
-      if (decision.kind === 'deny') deps.logger.info({ hook: 'ext_authz', reason: decision.reason, status: decision.status, ...decision.summary }, 'request denied');
-      callback(null, decisionToCheckResponse(decision));
+      deps.gateway.decide(checkRequestView(call.request), 'ext_authz').then(
+        (decision) => {
+          deps.metrics.observeDecision('ext_authz', decision, Number(process.hrtime.bigint() - started) / 1e9);
+          if (decision.kind === 'deny') deps.logger.info({ hook: 'ext_authz', reason: decision.reason, status: decision.status, ...decision.summary }, 'request denied');
+          callback(null, decisionToCheckResponse(decision));
+        },
+        // A bug, not a decision: Envoy applies its failure mode (status_on_error / failure_mode_allow).
+        (err: Error) => {
+          deps.logger.error({ hook: 'ext_authz', err: err.message }, 'decision failed');
+          callback({ code: grpc.status.INTERNAL, details: 'mcpgw could not decide' });
+        },
+      );
     },
   };
 }

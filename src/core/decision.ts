@@ -1,5 +1,6 @@
 // Decisions are values: what to tell Envoy, independent of ext_authz or ext_proc wire shapes.
 import { jsonRpcErrorBody, type McpRefusal } from '../mcp/index.js';
+import type { PinPlan } from './pinning.js';
 
 export interface HeaderToSet {
   name: string;
@@ -21,6 +22,8 @@ export interface Allow {
   setHeaders: HeaderToSet[];
   removeHeaders: string[];
   summary: RequestSummary;
+  /** What the response phase must do for session pinning (ext_proc only). */
+  pin?: PinPlan;
 }
 
 export interface Deny {
@@ -37,6 +40,6 @@ export type Decision = Allow | Deny;
 
 export const JSON_CONTENT_TYPE: HeaderToSet = { name: 'content-type', value: 'application/json' };
 
-export function denyWith(r: McpRefusal, summary: RequestSummary): Deny {
-  return { kind: 'deny', status: r.status, headers: [JSON_CONTENT_TYPE], body: jsonRpcErrorBody(r), reason: r.reason, summary };
+export function denyWith(r: McpRefusal, summary: RequestSummary, extraHeaders: readonly HeaderToSet[] = []): Deny {
+  return { kind: 'deny', status: r.status, headers: [JSON_CONTENT_TYPE, ...extraHeaders], body: jsonRpcErrorBody(r), reason: r.reason, summary };
 }

@@ -1,4 +1,5 @@
-// The one core both Envoy adapters call: HTTP request view in, Decision out. Pure: no I/O, no clock.
+// The one core both Envoy adapters call: HTTP request view in, Decision out. No I/O of its own:
+// sessions and pods enter through SessionPinning's interfaces.
 import type { GatewayConfig } from '../config/index.js';
 import {
   ErrorCode,
@@ -15,17 +16,28 @@ import {
   type McpRefusal,
   type Revision,
 } from '../mcp/index.js';
-import { denyWith, type Decision, type RequestSummary } from './decision.js';
+import { denyWith, type Decision, type Deny, type HeaderToSet, type RequestSummary } from './decision.js';
 import { MCP_METHOD_HEADER, MCP_NAME_HEADER, ownedHeaderMutation } from './ownedHeaders.js';
+import type { PinPlan, SessionPinning } from './pinning.js';
 import type { HttpRequestView } from './request.js';
 import { ServerTable, type CompiledServer } from './servers.js';
+
+/** Which adapter asks: only ext_proc sees responses, so only it pins sessions. */
+export type Hook = 'ext_authz' | 'ext_proc';
+
+export interface GatewayDeps {
+  pinning?: SessionPinning;
+}
 
 export class Gateway {
   private readonly servers: ServerTable;
   private readonly limits: BodyLimits;
   private readonly rejectUnmatched: boolean;
 
-  constructor(config: GatewayConfig) {
+  constructor(
+    config: GatewayConfig,
+    private readonly deps: GatewayDeps = {},
+  ) {
     this.servers = new ServerTable(config);
     this.limits = config.requests;
     this.rejectUnmatched = config.unmatchedRequests === 'reject';
@@ -35,7 +47,7 @@ export class Gateway {
    * Decides one request. With `view.body === undefined` (no body visible to this hook) it decides from
    * headers alone: it can deny early, and whatever it allows is checked again once the body is seen.
    */
-  decide(view: HttpRequestView): Decision {
+  async decide(view: HttpRequestView, hook: Hook): Promise<Decision> {
     const server = this.servers.match(view.authority, view.path);
     if (!server) {
       if (this.rejectUnmatched) {
@@ -57,11 +69,25 @@ export class Gateway {
       const denied = this.authorize(server, m);
       if (denied) return denyWith(denied, summary);
     }
-    return {
-      kind: 'allow',
-      ...ownedHeaderMutation({ [MCP_METHOD_HEADER]: summary.method, [MCP_NAME_HEADER]: summary.name }),
-      summary,
-    };
+
+    const owned = ownedHeaderMutation({ [MCP_METHOD_HEADER]: summary.method, [MCP_NAME_HEADER]: summary.name });
+    // Clients never choose pods: their copy of the affinity header is always dropped or overwritten.
+    const affinity = server.config.affinity.header;
+    const pinning = this.deps.pinning;
+    const final = view.body !== undefined;
+    if (hook !== 'ext_proc' || !pinning || !final) {
+      return { kind: 'allow', setHeaders: owned.setHeaders, removeHeaders: [...owned.removeHeaders, affinity], summary };
+    }
+    const pinned = await pinning.pinRequest({ server: { name: server.name, affinityHeader: affinity, mode: server.config.affinity.mode }, view, revision, messages });
+    if ('refusal' in pinned) return this.refuse(pinned.refusal, summary, pinned.retryAfter);
+    const setHeaders: HeaderToSet[] = pinned.affinity ? [...owned.setHeaders, pinned.affinity] : owned.setHeaders;
+    const removeHeaders = pinned.affinity ? owned.removeHeaders : [...owned.removeHeaders, affinity];
+    return { kind: 'allow', setHeaders, removeHeaders, summary, pin: pinned.plan };
+  }
+
+  /** A refusal as a Deny, with `Retry-After` when the client should simply try again. */
+  refuse(r: McpRefusal, summary: RequestSummary, retryAfter?: number): Deny {
+    return denyWith(r, summary, retryAfter === undefined ? [] : [{ name: 'retry-after', value: String(retryAfter) }]);
   }
 
   /**
@@ -71,6 +97,10 @@ export class Gateway {
   refusePartialBody(view: HttpRequestView): Decision {
     const server = this.servers.match(view.authority, view.path);
     return denyWith(tooLarge(this.limits.maxBodyBytes), server ? { server: server.name } : {});
+  }
+
+  get pinning(): SessionPinning | undefined {
+    return this.deps.pinning;
   }
 
   private messagesOf(view: HttpRequestView, revision: Revision): McpMessage[] | McpRefusal {
@@ -97,6 +127,8 @@ export class Gateway {
     return undefined;
   }
 }
+
+export type { PinPlan };
 
 function summarize(summary: RequestSummary, messages: McpMessage[]): void {
   const methods = [...new Set(messages.map((m) => m.method).filter((m): m is string => m !== undefined))];

@@ -1,5 +1,6 @@
 // The pure core: one decision function for both Envoy adapters.
-export { Gateway } from './gateway.js';
+export { Gateway, type GatewayDeps, type Hook as GatewayHook } from './gateway.js';
+export { SessionPinning, type PinPlan, type PinningDeps, type PinningEvents, type ResponseStep, type ResponseView, type PinnedServer } from './pinning.js';
 export { requestView, type HttpRequestView } from './request.js';
 export { denyWith, JSON_CONTENT_TYPE, type Allow, type Decision, type Deny, type HeaderToSet, type RequestSummary } from './decision.js';
 export { OWNED_HEADERS, MCP_METHOD_HEADER, MCP_NAME_HEADER, headerSafe } from './ownedHeaders.js';

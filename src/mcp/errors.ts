@@ -16,6 +16,7 @@ export const ErrorCode = {
   forbidden: -31403,
   notFound: -31404,
   tooLarge: -31413,
+  unavailable: -31503,
 } as const;
 
 /** A refusal the client sees: HTTP status plus a JSON-RPC error. `reason` is for logs and metrics. */

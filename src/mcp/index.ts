@@ -5,3 +5,4 @@ export { classifyMessage, nameKindOf, type McpMessage, type MessageKind, type Na
 export { parseBody, isRefusal, tooLarge, type BodyLimits, type ParsedBody } from './body.js';
 export { checkJsonBounds, type JsonBounds } from './bounds.js';
 export { decodeMcpHeaderValue, readMirroredHeaders, messageFromHeaders, checkMirroredHeaders, type MirroredHeaders } from './headers.js';
+export { EndpointEventReader, sessionIdFromEndpoint, legacySessionIdOfPath, responseMessages, createdTaskId, saysSessionNotFound } from './responses.js';

@@ -8,12 +8,17 @@ export interface Readiness {
   notReadyReasons(): Promise<string[]>;
 }
 
+/** Extra routes (the admin API); returns true when it handled the request. */
+export type OpsRoute = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => boolean;
+
 export class OpsListener {
   private readonly server: http.Server;
 
-  constructor(readiness: Readiness, registry: Registry) {
+  constructor(readiness: Readiness, registry: Registry, extra?: OpsRoute) {
     this.server = http.createServer((req, res) => {
-      const path = (req.url ?? '/').split('?', 1)[0];
+      const url = new URL(req.url ?? '/', 'http://ops');
+      if (extra?.(req, res, url)) return;
+      const path = url.pathname;
       const reply = (status: number, contentType: string, body: string) => {
         res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : body);

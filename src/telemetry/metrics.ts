@@ -24,6 +24,12 @@ export class GatewayMetrics {
   private readonly decisionSeconds: Histogram<'hook'>;
   readonly streamsOpen: Gauge<'service'>;
   readonly grpcErrors: Counter<'service'>;
+  readonly sessionsCreated: Counter<'server' | 'kind'>;
+  readonly sessionsEnded: Counter<'server' | 'reason'>;
+  readonly pinningCorrections: Counter<'server'>;
+  readonly storeErrors: Counter<'op'>;
+  readonly storeFallbacks: Counter<'op' | 'policy'>;
+  readonly kubernetesWatchErrors: Counter<'server' | 'kind'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'mcpgw_' });
@@ -46,11 +52,65 @@ export class GatewayMetrics {
       labelNames: ['service'],
       registers: [this.registry],
     });
+    this.sessionsCreated = new Counter({
+      name: 'mcpgw_sessions_created_total',
+      help: 'Sessions bound to a pod, by server and kind (streamable, legacy-sse, task).',
+      labelNames: ['server', 'kind'],
+      registers: [this.registry],
+    });
+    this.sessionsEnded = new Counter({
+      name: 'mcpgw_sessions_ended_total',
+      help: 'Session bindings removed, by reason: deleted (client DELETE), pod_gone, upstream_lost, expired.',
+      labelNames: ['server', 'reason'],
+      registers: [this.registry],
+    });
+    this.pinningCorrections = new Counter({
+      name: 'mcpgw_session_pinning_corrections_total',
+      help: 'New sessions served by another pod than the one mcpgw chose (its view of the endpoints differed from Envoy\'s).',
+      labelNames: ['server'],
+      registers: [this.registry],
+    });
+    this.storeErrors = new Counter({
+      name: 'mcpgw_store_errors_total',
+      help: 'Store (Redis) commands that failed or timed out, by operation.',
+      labelNames: ['op'],
+      registers: [this.registry],
+    });
+    this.storeFallbacks = new Counter({
+      name: 'mcpgw_store_unavailable_decisions_total',
+      help: 'Requests decided by the whenUnavailable policy because the store could not answer.',
+      labelNames: ['op', 'policy'],
+      registers: [this.registry],
+    });
+    this.kubernetesWatchErrors = new Counter({
+      name: 'mcpgw_kubernetes_watch_errors_total',
+      help: 'Failed Kubernetes list or watch calls (retried), by server and resource kind.',
+      labelNames: ['server', 'kind'],
+      registers: [this.registry],
+    });
     this.grpcErrors = new Counter({
       name: 'mcpgw_grpc_stream_errors_total',
       help: 'gRPC streams that ended in an error other than the normal end-of-stream cancel.',
       labelNames: ['service'],
       registers: [this.registry],
+    });
+  }
+
+  /** Live sessions per server and pod, read from the registry when Prometheus scrapes. */
+  registerLiveSessions(read: () => Promise<Array<{ server: string; pod: string; sessions: number }>>): void {
+    new Gauge({
+      name: 'mcpgw_sessions_live',
+      help: 'Live (unexpired) MCP sessions per server and pod.',
+      labelNames: ['server', 'pod'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        try {
+          for (const r of await read()) this.set({ server: r.server, pod: r.pod }, r.sessions);
+        } catch {
+          // store unavailable: the series disappear for this scrape; mcpgw_store_errors_total says why
+        }
+      },
     });
   }
 

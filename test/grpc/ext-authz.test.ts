@@ -25,7 +25,7 @@ describe('ext_authz Check', () => {
       headers.map((h) => [h.header.key, h.header.value, h.append?.value ?? false]),
       [['x-mcp-method', 'tools/call', false], ['x-mcp-name', 'echo', false]],
     );
-    assert.deepEqual(r.ok_response?.headers_to_remove ?? [], []);
+    assert.deepEqual(r.ok_response?.headers_to_remove ?? [], ['x-mcp-affinity'], 'clients never choose pods');
   });
 
   it('denies a tool on the deny list with 403 and a JSON-RPC error echoing the id', async () => {
@@ -42,7 +42,7 @@ describe('ext_authz Check', () => {
   it('without a body decides from headers: allows and strips client copies of owned headers', async () => {
     const r = await gw.check(checkRequest(postHeaders({ 'x-mcp-name': 'spoofed' })));
     assert.equal(r.status.code, 0);
-    assert.deepEqual([...(r.ok_response?.headers_to_remove ?? [])].sort(), ['x-mcp-method', 'x-mcp-name']);
+    assert.deepEqual([...(r.ok_response?.headers_to_remove ?? [])].sort(), ['x-mcp-affinity', 'x-mcp-method', 'x-mcp-name']);
   });
 
   it('without a body still denies from 2026-07-28 Mcp-Method / Mcp-Name headers', async () => {

@@ -1,0 +1,271 @@
+// Session pinning: which affinity header value a request carries, and what its response teaches us
+// (ARCHITECTURE.md, "Sessions and pod pinning"). Every lost session is a 404, never another pod.
+import type { HeaderToSet } from './decision.js';
+import type { HttpRequestView } from './request.js';
+import {
+  ErrorCode,
+  EndpointEventReader,
+  createdTaskId,
+  legacySessionIdOfPath,
+  refusal,
+  saysSessionNotFound,
+  type McpMessage,
+  type McpRefusal,
+  type Revision,
+} from '../mcp/index.js';
+import { addressHeaderValue, type PodDirectory, type ServerPods } from '../routing/index.js';
+import { StoreUnavailableError, isValidSessionId, type SessionBinding, type SessionEndReason, type SessionKind, type SessionRegistry } from '../sessions/index.js';
+
+export interface PinningEvents {
+  created(server: string, kind: SessionKind): void;
+  ended(server: string, reason: SessionEndReason): void;
+  /** The pod that served a new session was not the one mcpgw chose. */
+  corrected(server: string): void;
+  /** The store could not answer and the configured policy was applied. */
+  storeUnavailable(op: string, policy: 'fail-closed' | 'fail-open'): void;
+}
+
+export interface PinningDeps {
+  registry: SessionRegistry;
+  pods: PodDirectory;
+  whenUnavailable: 'fail-closed' | 'fail-open';
+  events: PinningEvents;
+  now?: () => number;
+}
+
+export interface PinnedServer {
+  name: string;
+  affinityHeader: string;
+  mode: 'hash' | 'address';
+}
+
+/** What the response phase must do for one request. */
+export type PinPlan =
+  | { kind: 'none' }
+  | { kind: 'new'; server: string; sessionKind: 'streamable' | 'legacy-sse'; intendedPod?: string; affinityKey?: string; principal?: string; revision: string }
+  | { kind: 'bound'; binding: SessionBinding; deleting: boolean }
+  | { kind: 'task'; server: string; principal?: string; revision: string };
+
+export interface PinRequest {
+  server: PinnedServer;
+  view: HttpRequestView;
+  revision: Revision;
+  messages: readonly McpMessage[];
+  principal?: string;
+}
+
+export type PinResult = { affinity?: HeaderToSet; plan: PinPlan } | { refusal: McpRefusal; retryAfter?: number };
+
+export interface ResponseView {
+  status: number;
+  header(name: string): string | undefined;
+  /** The `upstream.address` response attribute: the pod that actually served the request. */
+  upstreamAddress?: string;
+}
+
+/** What the response phase asks of the adapter. */
+export type ResponseStep =
+  | { kind: 'continue'; readBody?: 'BUFFERED' | 'STREAMED' }
+  | { kind: 'replace'; refusal: McpRefusal; retryAfter?: number };
+
+const RETRY_AFTER_SECONDS = 5;
+const NO_PLAN: PinPlan = { kind: 'none' };
+
+function sessionNotFound(id: McpMessage['id'] = null): McpRefusal {
+  return refusal(404, ErrorCode.sessionNotFound, 'Session not found', 'session_not_found', id ?? null);
+}
+
+export class SessionPinning {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: PinningDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  // ---- request phase ------------------------------------------------------------------------
+
+  async pinRequest(r: PinRequest): Promise<PinResult> {
+    const pods = this.deps.pods.pods(r.server.name);
+    if (!pods) return { plan: NO_PLAN };
+    const [only] = r.messages;
+    const single = r.messages.length === 1 ? only : undefined;
+    const requestId = single?.id ?? null;
+
+    // 2026-07-28 is stateless: only tasks are pinned, by the task id in Mcp-Name.
+    if (r.revision.requiresMirroredHeaders) {
+      if (single?.nameKind === 'task' && single.name) return this.followTask(r, pods, single.name);
+      if (single?.method === 'tools/call' && single.params && typeof single.params.task === 'object') {
+        return { plan: { kind: 'task', server: r.server.name, ...(r.principal ? { principal: r.principal } : {}), revision: r.revision.value } };
+      }
+      return { plan: NO_PLAN };
+    }
+
+    const headerId = r.view.header('mcp-session-id');
+    const legacyId = headerId === undefined && r.view.method === 'POST' ? legacySessionIdOfPath(r.view.path) : undefined;
+    const id = headerId ?? legacyId;
+    if (id !== undefined) return this.follow(r, pods, id, legacyId !== undefined ? 'legacy-sse' : 'streamable', requestId);
+
+    const opensLegacyStream = r.view.method === 'GET' && (r.view.header('accept') ?? '').includes('text/event-stream');
+    if (single?.method === 'initialize' || opensLegacyStream) return this.begin(r, pods, opensLegacyStream ? 'legacy-sse' : 'streamable', requestId);
+    return { plan: NO_PLAN };
+  }
+
+  private async begin(r: PinRequest, pods: ServerPods, sessionKind: 'streamable' | 'legacy-sse', requestId: McpMessage['id']): Promise<PinResult> {
+    const base = { kind: 'new' as const, server: r.server.name, sessionKind, revision: r.revision.value, ...(r.principal ? { principal: r.principal } : {}) };
+    if (!pods.knowsEndpoints) {
+      // Envoy picks the pod; the response's upstream.address tells us which.
+      if (r.server.mode === 'address') return { plan: base };
+      const key = pods.randomKey();
+      return { affinity: { name: r.server.affinityHeader, value: key }, plan: { ...base, affinityKey: key } };
+    }
+    let live: Map<string, number>;
+    try {
+      live = await this.deps.registry.livePerPod(r.server.name);
+    } catch (err) {
+      const closed = this.unavailable(err, 'sessions.livePerPod', requestId);
+      if (closed) return closed;
+      live = new Map();
+    }
+    const pod = pods.choosePod(live);
+    const value = pod && pods.headerValueFor(pod);
+    if (!pod || !value) {
+      return { refusal: refusal(503, ErrorCode.unavailable, 'No MCP server pod can take a new session right now', 'no_pod', requestId), retryAfter: RETRY_AFTER_SECONDS };
+    }
+    return { affinity: { name: r.server.affinityHeader, value }, plan: { ...base, intendedPod: pod } };
+  }
+
+  private async follow(r: PinRequest, pods: ServerPods, id: string, kind: SessionKind, requestId: McpMessage['id']): Promise<PinResult> {
+    if (!isValidSessionId(id)) return { refusal: sessionNotFound(requestId) };
+    let binding: SessionBinding | undefined;
+    try {
+      binding = await this.deps.registry.get(r.server.name, id);
+    } catch (err) {
+      // fail-open: Envoy balances the request as if it had no session; the pod decides.
+      return this.unavailable(err, 'sessions.get', requestId) ?? { plan: NO_PLAN };
+    }
+    // Another principal's session is indistinguishable from an unknown one.
+    if (!binding || binding.kind !== kind || binding.principal !== r.principal) return { refusal: sessionNotFound(requestId) };
+    const value = this.headerValueFor(r.server, pods, binding);
+    if (value === undefined) return { refusal: sessionNotFound(requestId) };
+    void this.deps.registry.touch(binding, this.now()).catch(() => undefined);
+    return { affinity: { name: r.server.affinityHeader, value }, plan: { kind: 'bound', binding, deleting: r.view.method === 'DELETE' } };
+  }
+
+  private async followTask(r: PinRequest, pods: ServerPods, taskId: string): Promise<PinResult> {
+    if (!isValidSessionId(taskId)) return { plan: NO_PLAN };
+    const binding = await this.deps.registry.get(r.server.name, taskId).catch(() => undefined);
+    // An unknown task is the server's to answer (404 means "method not found" in this era, not "re-initialize").
+    if (!binding || binding.kind !== 'task' || binding.principal !== r.principal) return { plan: NO_PLAN };
+    const value = this.headerValueFor(r.server, pods, binding);
+    return value === undefined ? { plan: NO_PLAN } : { affinity: { name: r.server.affinityHeader, value }, plan: NO_PLAN };
+  }
+
+  /** The header value that lands on the binding's pod now; undefined (and the binding dropped) if it cannot. */
+  private headerValueFor(server: PinnedServer, pods: ServerPods, b: SessionBinding): string | undefined {
+    if (!pods.knowsEndpoints) return server.mode === 'address' ? addressHeaderValue(b.pod) : b.affinityKey;
+    const loss = pods.lossOf(b.pod, this.now());
+    const value = loss ? undefined : pods.headerValueFor(b.pod);
+    if (value === undefined) this.end(b, 'pod_gone');
+    return value;
+  }
+
+  private unavailable(err: unknown, op: string, requestId: McpMessage['id']): PinResult | undefined {
+    if (!(err instanceof StoreUnavailableError)) throw err;
+    this.deps.events.storeUnavailable(op, this.deps.whenUnavailable);
+    if (this.deps.whenUnavailable === 'fail-open') return undefined;
+    return { refusal: refusal(503, ErrorCode.unavailable, 'Session store unavailable; retry shortly', 'store_unavailable', requestId), retryAfter: RETRY_AFTER_SECONDS };
+  }
+
+  private end(b: SessionBinding, reason: Exclude<SessionEndReason, 'expired'>): void {
+    void this.deps.registry.delete(b.server, b.id, reason).then(
+      (removed) => removed && this.deps.events.ended(b.server, reason),
+      () => undefined,
+    );
+  }
+
+  // ---- response phase -----------------------------------------------------------------------
+
+  async onResponseHeaders(plan: PinPlan, res: ResponseView): Promise<ResponseStep> {
+    const ok = res.status >= 200 && res.status < 300;
+    switch (plan.kind) {
+      case 'none':
+        return { kind: 'continue' };
+      case 'new':
+        if (!ok) return { kind: 'continue' };
+        if (plan.sessionKind === 'legacy-sse') {
+          return (res.header('content-type') ?? '').includes('text/event-stream') ? { kind: 'continue', readBody: 'STREAMED' } : { kind: 'continue' };
+        }
+        return this.bind(plan, res.header('mcp-session-id'), res);
+      case 'bound':
+        if (res.status === 404) this.end(plan.binding, 'upstream_lost');
+        else if (res.status === 400) return { kind: 'continue', readBody: 'BUFFERED' };
+        else if (plan.deleting && ok) this.end(plan.binding, 'deleted');
+        return { kind: 'continue' };
+      case 'task':
+        return ok ? { kind: 'continue', readBody: 'BUFFERED' } : { kind: 'continue' };
+    }
+  }
+
+  /** Per-stream reader for a response body mcpgw asked to see. */
+  bodyReader(plan: PinPlan, res: ResponseView): (chunk: Uint8Array, endOfStream: boolean) => Promise<ResponseStep> {
+    if (plan.kind === 'new' && plan.sessionKind === 'legacy-sse') {
+      const reader = new EndpointEventReader();
+      let done = false;
+      return async (chunk) => {
+        if (done) return { kind: 'continue' };
+        const id = reader.push(chunk);
+        if (id === undefined) return { kind: 'continue' };
+        done = true;
+        return id === null ? { kind: 'continue' } : this.bind(plan, id, res);
+      };
+    }
+    const parts: Uint8Array[] = [];
+    return async (chunk, endOfStream) => {
+      parts.push(chunk);
+      if (!endOfStream) return { kind: 'continue' };
+      const body = Buffer.concat(parts);
+      const contentType = res.header('content-type');
+      if (plan.kind === 'bound' && saysSessionNotFound(body, contentType)) {
+        this.end(plan.binding, 'upstream_lost');
+        return { kind: 'replace', refusal: sessionNotFound() };
+      }
+      if (plan.kind === 'task') {
+        const taskId = createdTaskId(body, contentType);
+        if (taskId) return this.bind({ kind: 'new', server: plan.server, sessionKind: 'streamable', revision: plan.revision, ...(plan.principal ? { principal: plan.principal } : {}) }, taskId, res, 'task');
+      }
+      return { kind: 'continue' };
+    };
+  }
+
+  /**
+   * Records the binding before the response reaches the client, so the client's next request finds it
+   * on any replica. Trusts the pod that actually served (upstream.address) over the intended one.
+   */
+  private async bind(plan: Extract<PinPlan, { kind: 'new' }>, id: string | undefined, res: ResponseView, kind: SessionKind = plan.sessionKind): Promise<ResponseStep> {
+    if (id === undefined || !isValidSessionId(id)) return { kind: 'continue' };
+    const actual = res.upstreamAddress;
+    if (actual && plan.intendedPod && actual !== plan.intendedPod) this.deps.events.corrected(plan.server);
+    const pod = actual ?? plan.intendedPod;
+    if (!pod && !plan.affinityKey) return { kind: 'continue' };
+    const now = this.now();
+    const binding: SessionBinding = {
+      id,
+      server: plan.server,
+      kind,
+      pod: pod ?? 'unknown',
+      revision: plan.revision,
+      createdAt: now,
+      lastSeenAt: now,
+      ...(plan.affinityKey ? { affinityKey: plan.affinityKey } : {}),
+      ...(plan.principal ? { principal: plan.principal } : {}),
+    };
+    try {
+      await this.deps.registry.put(binding);
+      this.deps.events.created(plan.server, kind);
+      return { kind: 'continue' };
+    } catch (err) {
+      const closed = this.unavailable(err, 'sessions.put', null);
+      return closed && 'refusal' in closed ? { kind: 'replace', refusal: closed.refusal, retryAfter: RETRY_AFTER_SECONDS } : { kind: 'continue' };
+    }
+  }
+}

@@ -1,0 +1,56 @@
+// ProcessingResponse shapes for each phase.
+import type { Decision } from '../core/index.js';
+import {
+  commonResponse,
+  headerMutation,
+  immediateResponse,
+  type BodySendMode,
+  type ProcessingMode,
+  type ProcessingResponse,
+  type ProtoStruct,
+} from '../envoy/index.js';
+
+/** Dynamic metadata under mcpgw's namespace, for access logs and rate-limit descriptors. */
+function mcpgwMetadata(d: Decision): ProtoStruct | undefined {
+  const s = d.summary;
+  if (!s.server) return undefined;
+  const fields: NonNullable<ProtoStruct['fields']> = { server: { stringValue: s.server } };
+  if (s.method) fields.method = { stringValue: s.method };
+  if (s.name) fields.name = { stringValue: s.name };
+  return { fields: { mcpgw: { structValue: { fields } } } };
+}
+
+export function requestReply(kind: 'request_headers' | 'request_body', d: Decision): ProcessingResponse {
+  if (d.kind === 'deny') return { response: 'immediate_response', immediate_response: immediateResponse(d) };
+  const r: ProcessingResponse = { response: kind, [kind]: { response: commonResponse(headerMutation(d.setHeaders, d.removeHeaders)) } };
+  const md = mcpgwMetadata(d);
+  if (md) r.dynamic_metadata = md;
+  return r;
+}
+
+export function denyReply(d: Decision & { kind: 'deny' }): ProcessingResponse {
+  return { response: 'immediate_response', immediate_response: immediateResponse(d) };
+}
+
+/**
+ * A mode override must fill all six fields: newest Envoy takes body modes literally (unset = NONE)
+ * (reference/envoy.md §1.10). Only the response body mode changes from the shipped config.
+ */
+export function responseBodyOverride(mode: BodySendMode): ProcessingMode {
+  return {
+    request_header_mode: 'SEND',
+    response_header_mode: 'SEND',
+    request_body_mode: 'BUFFERED',
+    response_body_mode: mode,
+    request_trailer_mode: 'SKIP',
+    response_trailer_mode: 'SKIP',
+  };
+}
+
+export function responseHeadersReply(readBody?: BodySendMode): ProcessingResponse {
+  const r: ProcessingResponse = { response: 'response_headers', response_headers: { response: {} } };
+  if (readBody) r.mode_override = responseBodyOverride(readBody);
+  return r;
+}
+
+export const RESPONSE_BODY_CONTINUE: ProcessingResponse = { response: 'response_body', response_body: { response: {} } };

@@ -1,0 +1,120 @@
+// One MCP server's pods as Envoy's LB sees them, and what mcpgw needs to pin sessions to them:
+// which pod gets a new session, which header value lands on a pod, whether a pod still serves its
+// sessions. Rebuilt when the endpoint set changes; the request path only reads it.
+import type { EndpointSnapshot } from '../../endpoints/index.js';
+import { AffinityKeyTable, addressHeaderValue, newAffinityKey, type AffinityLbConfig } from '../affinity/index.js';
+import type { Xxh64 } from '../hash/index.js';
+
+export interface ServerPodsConfig {
+  mode: 'hash' | 'address';
+  lb: AffinityLbConfig;
+  drainDeadlineMs: number;
+}
+
+/** Why a bound session can no longer be served by its pod. */
+export type PodLoss = 'pod_gone' | 'drain_expired';
+
+export interface PodState {
+  host: string;
+  inLoadBalancer: boolean;
+  ready: boolean;
+  terminating: boolean;
+  /** ms epoch when draining began (annotation seen or admin drain), if draining. */
+  drainingSince?: number;
+  drainSource?: 'annotation' | 'admin';
+}
+
+export class ServerPods {
+  private table: AffinityKeyTable;
+  private snapshot: EndpointSnapshot | undefined;
+  private readonly annotationDrains = new Map<string, number>();
+
+  constructor(
+    private readonly config: ServerPodsConfig,
+    private readonly xxh: Xxh64,
+    /** Admin drain marks (shared across replicas by the store): host → ms epoch. */
+    private readonly adminDrains: () => ReadonlyMap<string, number>,
+  ) {
+    this.table = AffinityKeyTable.build([], config.lb, xxh);
+  }
+
+  /** Without an endpoint source mcpgw cannot choose pods: Envoy picks, mcpgw learns from upstream.address. */
+  get knowsEndpoints(): boolean {
+    return this.snapshot?.synced === true;
+  }
+
+  update(snapshot: EndpointSnapshot, now: number): void {
+    this.snapshot = snapshot;
+    if (this.config.mode === 'hash') this.table = AffinityKeyTable.build(snapshot.envoyHosts, this.config.lb, this.xxh);
+    const annotated = new Set(snapshot.endpoints.filter((e) => e.drainRequested).map((e) => e.hostKey));
+    for (const host of this.annotationDrains.keys()) if (!annotated.has(host)) this.annotationDrains.delete(host);
+    for (const host of annotated) if (!this.annotationDrains.has(host)) this.annotationDrains.set(host, now);
+  }
+
+  private drainingSince(host: string): number | undefined {
+    const a = this.annotationDrains.get(host);
+    const b = this.adminDrains().get(host);
+    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+  }
+
+  /**
+   * The pod for a new session: in Envoy's LB, ready (not a terminating one kept for host override),
+   * not draining, with the fewest live sessions; ties broken at random.
+   */
+  choosePod(livePerPod: ReadonlyMap<string, number>, random: () => number = Math.random): string | undefined {
+    const s = this.snapshot;
+    if (!s?.synced) return undefined;
+    const ready = new Set(s.endpoints.filter((e) => e.ready && !e.terminating).map((e) => e.hostKey));
+    let best: string[] = [];
+    let fewest = Infinity;
+    for (const host of s.envoyHosts) {
+      if (!ready.has(host) || this.drainingSince(host) !== undefined) continue;
+      if (this.config.mode === 'hash' && this.table.keyFor(host) === undefined) continue;
+      const n = livePerPod.get(host) ?? 0;
+      if (n < fewest) [best, fewest] = [[host], n];
+      else if (n === fewest) best.push(host);
+    }
+    return best.length ? best[Math.floor(random() * best.length)] : undefined;
+  }
+
+  /** The affinity header value that makes Envoy route to `host` now (undefined if it cannot). */
+  headerValueFor(host: string): string | undefined {
+    if (this.config.mode === 'address') return addressHeaderValue(host);
+    return this.table.keyFor(host);
+  }
+
+  /** A key for a new session when no pod can be chosen: Envoy picks, the response tells mcpgw which. */
+  randomKey(): string {
+    return newAffinityKey();
+  }
+
+  /** Whether a session bound to `host` can still be routed there. */
+  lossOf(host: string, now: number): PodLoss | undefined {
+    const s = this.snapshot;
+    if (!s?.synced) return undefined;
+    if (!s.envoyHosts.includes(host)) return 'pod_gone';
+    const since = this.drainingSince(host);
+    if (since !== undefined && now - since >= this.config.drainDeadlineMs) return 'drain_expired';
+    return undefined;
+  }
+
+  /** The predicted pod for a key (hash mode with endpoint knowledge). */
+  hostFor(key: string): string | undefined {
+    return this.config.mode === 'hash' ? this.table.hostFor(key) : undefined;
+  }
+
+  pods(): PodState[] {
+    const s = this.snapshot;
+    if (!s) return [];
+    const inLb = new Set(s.envoyHosts);
+    return s.endpoints.map((e) => {
+      const since = this.drainingSince(e.hostKey);
+      const pod: PodState = { host: e.hostKey, inLoadBalancer: inLb.has(e.hostKey), ready: e.ready, terminating: e.terminating };
+      if (since !== undefined) {
+        pod.drainingSince = since;
+        pod.drainSource = this.annotationDrains.has(e.hostKey) ? 'annotation' : 'admin';
+      }
+      return pod;
+    });
+  }
+}
