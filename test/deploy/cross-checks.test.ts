@@ -248,3 +248,21 @@ describe('plain Envoy', () => {
     assert.deepEqual(Object.keys(at(wellKnown, 'typed_per_filter_config') as object).sort(), ['envoy.filters.http.ext_authz', 'envoy.filters.http.ext_proc']);
   });
 });
+
+describe('mcpgw connection rotation', () => {
+  // Envoy resets every ext_proc stream at its end; Node's HTTP/2 server closes a connection after
+  // ~1000 resets faster than 33/s (nghttp2's rapid-reset guard). The shipped configs must rotate the
+  // connection first, and the e2e suite runs envoy-sim with the same value.
+  test('envoy.yaml and the Istio DestinationRule cap requests per mcpgw connection below 1000, equally', async () => {
+    const { MCPGW_MAX_REQUESTS_PER_CONNECTION } = await import('../e2e/stack.js');
+    const cluster = envoyCluster('mcpgw');
+    const options = (cluster['typed_extension_protocol_options'] as Record<string, unknown>)['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+    const envoyValue = Number(at(options, 'common_http_protocol_options.max_requests_per_connection'));
+    const dr = objectsOf('istio/mesh', 'DestinationRule').find((d) => String(at(d, 'spec.host')).startsWith('mcpgw.'));
+    assert.ok(dr, 'a DestinationRule for the mcpgw Service');
+    const istioValue = Number(at(dr, 'spec.trafficPolicy.connectionPool.http.maxRequestsPerConnection'));
+    assert.ok(envoyValue > 0 && envoyValue < 1000, `envoy.yaml: ${envoyValue}`);
+    assert.equal(istioValue, envoyValue);
+    assert.equal(MCPGW_MAX_REQUESTS_PER_CONNECTION, envoyValue);
+  });
+});

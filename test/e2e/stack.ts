@@ -6,8 +6,11 @@ import { createLogger } from '../../src/telemetry/index.js';
 import { EnvoySim, type EnvoySimOptions, type SimCluster } from '../envoy-sim/index.js';
 import { startMcpPod, type McpPod, type McpPodOptions } from '../fixtures/index.js';
 
+/** max_requests_per_connection of the shipped mcpgw cluster (envoy/envoy.yaml, the Istio DestinationRule). */
+export const MCPGW_MAX_REQUESTS_PER_CONNECTION = 500;
+
 /** The shipped Envoy wiring (envoy/envoy.yaml), expressed as envoy-sim options. */
-export function meshWiring(grpcTarget: string, opts: { extAuthz?: boolean; extProc?: boolean } = {}): Pick<EnvoySimOptions, 'extAuthz' | 'extProc'> {
+export function meshWiring(grpcTarget: string | string[], opts: { extAuthz?: boolean; extProc?: boolean } = {}): Pick<EnvoySimOptions, 'extAuthz' | 'extProc'> {
   const wiring: Pick<EnvoySimOptions, 'extAuthz' | 'extProc'> = {};
   if (opts.extAuthz ?? true) {
     wiring.extAuthz = { target: grpcTarget, withRequestBody: { maxRequestBytes: 1024 * 1024, allowPartialMessage: false, packAsBytes: true }, timeoutMs: 2000 };
@@ -44,8 +47,11 @@ export function gatewayConfig(overrides: Record<string, unknown> = {}): GatewayC
 export interface Stack {
   pods: McpPod[];
   sim: EnvoySim;
+  /** The first mcpgw replica (most tests run one). */
   gateway: GatewayService;
+  gateways: GatewayService[];
   httpBase: string;
+  httpBases: string[];
   logs: string[];
   /** The client-facing MCP URL through envoy-sim. */
   url: string;
@@ -55,6 +61,10 @@ export interface Stack {
 export interface StackOptions {
   pods?: Array<Omit<McpPodOptions, 'name'> & { name: string }>;
   config?: GatewayConfig;
+  /** Config built once the pods' addresses are known (e.g. static endpoints). */
+  configFor?: (pods: McpPod[]) => GatewayConfig;
+  /** mcpgw replicas behind one envoy-sim (share a Redis store for shared sessions). */
+  replicas?: number;
   cluster?: Partial<SimCluster>;
   extAuthz?: boolean;
   extProc?: boolean;
@@ -65,13 +75,14 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const pods = await Promise.all((o.pods ?? [{ name: 'pod-a' }, { name: 'pod-b' }, { name: 'pod-c' }]).map((p) => startMcpPod(p)));
   const logs: string[] = [];
   const sink = new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) });
-  const config = o.config ?? gatewayConfig();
-  const gateway = new GatewayService(config, createLogger('info', sink));
-  const addresses = await gateway.serve();
+  const config = o.configFor?.(pods) ?? o.config ?? gatewayConfig();
+  const gateways = Array.from({ length: o.replicas ?? 1 }, () => new GatewayService(config, createLogger('info', sink)));
+  const addresses = await Promise.all(gateways.map((g) => g.serve()));
   const simOptions: EnvoySimOptions = {
     routes: [{ authority: '*', pathPrefix: '/', cluster: 'mcp' }],
     clusters: [{ name: 'mcp', lb: 'ring_hash', hashHeader: 'x-test-affinity', endpoints: pods.map((p) => p.hostKey), ...o.cluster }],
-    ...meshWiring(addresses.grpc, { extAuthz: o.extAuthz, extProc: o.extProc }),
+    ...meshWiring(addresses.map((a) => a.grpc), { extAuthz: o.extAuthz, extProc: o.extProc }),
+    grpcMaxRequestsPerConnection: MCPGW_MAX_REQUESTS_PER_CONNECTION,
   };
   if (o.bufferLimitBytes !== undefined) simOptions.bufferLimitBytes = o.bufferLimitBytes;
   const sim = new EnvoySim(simOptions);
@@ -79,13 +90,15 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   return {
     pods,
     sim,
-    gateway,
-    httpBase: `http://${addresses.http}`,
+    gateway: gateways[0] as GatewayService,
+    gateways,
+    httpBase: `http://${addresses[0]?.http}`,
+    httpBases: addresses.map((a) => `http://${a.http}`),
     logs,
     url: `${sim.url}/mcp`,
     async close() {
       await sim.close();
-      await gateway.close();
+      await Promise.all(gateways.map((g) => g.close()));
       await Promise.all(pods.map((p) => p.close()));
     },
   };

@@ -23,7 +23,7 @@ export interface SimContext {
   opts: EnvoySimOptions;
   clusters: Map<string, ClusterLb>;
   authz?: ExtAuthzFilter;
-  extProcClient?: grpc.Client;
+  extProcClient?: () => grpc.Client;
   agent: http.Agent;
   log: SimLogEntry[];
 }
@@ -102,7 +102,7 @@ export class Exchange {
     // The filter exists from the start: local replies of earlier filters still reach its encode side.
     const cfg = this.sim.opts.extProc;
     if (cfg && this.sim.extProcClient) {
-      this.session = new ExtProcSession(cfg, this.sim.extProcClient, {
+      this.session = new ExtProcSession(cfg, this.sim.extProcClient(), {
         headers: this.headers,
         source: this.source,
         destination: this.destination,

@@ -33,7 +33,8 @@ type CheckFn = (req: CheckRequest, opts: grpc.CallOptions, cb: (err: grpc.Servic
 export class ExtAuthzFilter {
   constructor(
     private readonly opts: ExtAuthzOptions,
-    private readonly client: grpc.Client,
+    /** The replica to call for this request. */
+    private readonly client: () => grpc.Client,
   ) {}
 
   async check(r: AuthzRequest): Promise<AuthzOutcome> {
@@ -84,7 +85,8 @@ export class ExtAuthzFilter {
   }
 
   private call(req: CheckRequest): Promise<CheckResponse> {
-    const check = (this.client as unknown as { Check: CheckFn }).Check.bind(this.client);
+    const client = this.client();
+    const check = (client as unknown as { Check: CheckFn }).Check.bind(client);
     return new Promise((resolve, reject) => {
       check(req, { deadline: Date.now() + (this.opts.timeoutMs ?? 200) }, (err, res) => (err || !res ? reject(err ?? new Error('empty')) : resolve(res)));
     });

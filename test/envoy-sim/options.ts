@@ -20,8 +20,8 @@ export interface SimRoute {
 }
 
 export interface ExtAuthzOptions {
-  /** host:port of the gRPC Authorization server. */
-  target: string;
+  /** host:port of the gRPC Authorization server; several = a cluster of replicas, chosen round robin per request. */
+  target: string | string[];
   withRequestBody?: { maxRequestBytes: number; allowPartialMessage?: boolean; packAsBytes?: boolean };
   timeoutMs?: number;
   failureModeAllow?: boolean;
@@ -29,8 +29,8 @@ export interface ExtAuthzOptions {
 }
 
 export interface ExtProcOptions {
-  /** host:port of the gRPC ExternalProcessor server. */
-  target: string;
+  /** host:port of the gRPC ExternalProcessor server; several = replicas, chosen round robin per request. */
+  target: string | string[];
   processingMode?: ProcessingMode;
   allowModeOverride?: boolean;
   messageTimeoutMs?: number;
@@ -52,6 +52,12 @@ export interface EnvoySimOptions {
   extProc?: ExtProcOptions;
   /** per_connection_buffer_limit_bytes (default 1 MiB): BUFFERED request body above it → 413. */
   bufferLimitBytes?: number;
+  /**
+   * max_requests_per_connection of the mcpgw cluster (Envoy's default: unlimited). Envoy resets
+   * every ext_proc stream at its end, and Node's HTTP/2 server closes a connection after ~1000 resets
+   * at more than 33/s, so the shipped config rotates connections below that (docs/deployment.md).
+   */
+  grpcMaxRequestsPerConnection?: number;
 }
 
 export interface SimLocalReply {

@@ -14,7 +14,7 @@ export class EnvoySim {
   readonly log: SimLogEntry[] = [];
   private server: http.Server | undefined;
   private ctx: SimContext | undefined;
-  private readonly grpcClients: grpc.Client[] = [];
+  private readonly pools: ConnectionPool[] = [];
 
   constructor(private readonly opts: EnvoySimOptions) {
     validateOptions(opts);
@@ -25,15 +25,15 @@ export class EnvoySim {
     const services = loadEnvoyServices();
     const clusters = new Map(this.opts.clusters.map((c) => [c.name, new ClusterLb(c, xxh)]));
     const ctx: SimContext = { opts: this.opts, clusters, agent: new http.Agent({ keepAlive: true }), log: this.log };
-    if (this.opts.extAuthz) {
-      const c = new services.authorization(this.opts.extAuthz.target, grpc.credentials.createInsecure());
-      this.grpcClients.push(c);
-      ctx.authz = new ExtAuthzFilter(this.opts.extAuthz, c);
-    }
-    if (this.opts.extProc) {
-      ctx.extProcClient = new services.externalProcessor(this.opts.extProc.target, grpc.credentials.createInsecure());
-      this.grpcClients.push(ctx.extProcClient);
-    }
+    const pool = (ctor: grpc.ServiceClientConstructor, target: string | string[]) => {
+      const pools = (Array.isArray(target) ? target : [target]).map((t) => new ConnectionPool(ctor, t, this.opts.grpcMaxRequestsPerConnection));
+      this.pools.push(...pools);
+      let i = 0;
+      // Envoy balances its gRPC calls over the cluster's hosts; the sim takes them in turn.
+      return () => (pools[i++ % pools.length] as ConnectionPool).next();
+    };
+    if (this.opts.extAuthz) ctx.authz = new ExtAuthzFilter(this.opts.extAuthz, pool(services.authorization, this.opts.extAuthz.target));
+    if (this.opts.extProc) ctx.extProcClient = pool(services.externalProcessor, this.opts.extProc.target);
     this.ctx = ctx;
     const server = http.createServer((req, res) => void new Exchange(ctx, req, res).run());
     this.server = server;
@@ -64,6 +64,36 @@ export class EnvoySim {
       await new Promise<void>((r) => server.close(() => r()));
     }
     this.ctx?.agent.destroy();
-    for (const c of this.grpcClients.splice(0)) c.close();
+    for (const p of this.pools.splice(0)) p.close();
+  }
+}
+
+/**
+ * One host's HTTP/2 connection, replaced after `maxRequests` streams as Envoy's
+ * max_requests_per_connection does (each client gets its own subchannel, so its own connection).
+ */
+class ConnectionPool {
+  private client: grpc.Client | undefined;
+  private used = 0;
+  private readonly retired: grpc.Client[] = [];
+
+  constructor(
+    private readonly ctor: grpc.ServiceClientConstructor,
+    private readonly target: string,
+    private readonly maxRequests = Infinity,
+  ) {}
+
+  next(): grpc.Client {
+    if (!this.client || this.used >= this.maxRequests) {
+      if (this.client) this.retired.push(this.client);
+      this.client = new this.ctor(this.target, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+      this.used = 0;
+    }
+    this.used++;
+    return this.client;
+  }
+
+  close(): void {
+    for (const c of [...this.retired, ...(this.client ? [this.client] : [])]) c.close();
   }
 }
