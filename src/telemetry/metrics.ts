@@ -30,6 +30,7 @@ export class GatewayMetrics {
   readonly storeErrors: Counter<'op'>;
   readonly storeFallbacks: Counter<'op' | 'policy'>;
   readonly kubernetesWatchErrors: Counter<'server' | 'kind'>;
+  /** Rate-limit checks by configured limit name and outcome (allowed, or the refusal reason: exceeded, anomaly, store_unavailable). */
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'mcpgw_' });
@@ -114,6 +115,18 @@ export class GatewayMetrics {
     });
   }
 
+  /** 1 while /readyz would answer 200, read when Prometheus scrapes (alerts can't see readiness otherwise). */
+  registerReadiness(isReady: () => Promise<boolean>): void {
+    new Gauge({
+      name: 'mcpgw_ready',
+      help: '1 when this replica is ready to serve (its /readyz answers 200), else 0.',
+      registers: [this.registry],
+      async collect() {
+        this.set((await isReady().catch(() => false)) ? 1 : 0);
+      },
+    });
+  }
+
   observeDecision(hook: Hook, decision: Decision, seconds: number): void {
     const s = decision.summary;
     this.requests.inc({
@@ -121,7 +134,7 @@ export class GatewayMetrics {
       server: s.server ?? 'none',
       method: methodLabel(s.method),
       decision: decision.kind,
-      reason: decision.kind === 'deny' ? decision.reason : 'allowed',
+      reason: decision.kind === 'allow' ? 'allowed' : decision.reason,
     });
     this.decisionSeconds.observe({ hook }, seconds);
   }

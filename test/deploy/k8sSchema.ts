@@ -1,8 +1,9 @@
 // Validates Kubernetes and Istio objects against their published schemas, and also rejects fields
 // the schema does not define.
 //
-// Why the extra step: the schema validators (kubernetes-models, @kubernetes-models/istio) accept
-// unknown fields, as the API server does before silently pruning them, so `httpHeadrName:` would
+// Why the extra step: the schema validators (kubernetes-models, @kubernetes-models/istio,
+// @kubernetes-models/prometheus-operator) accept unknown fields, as the API server does before
+// silently pruning them, so `httpHeadrName:` would
 // pass and the DestinationRule would quietly hash nothing. Those packages ship their schemas only as
 // compiled validators (no JSON files), so the set of defined fields is read from the validator
 // itself: it runs on a Proxy of the object, and a schema with `properties` reads every defined
@@ -28,12 +29,12 @@ interface AccessRecord {
   enumerated: boolean;
 }
 
-/** The module that defines the model for an apiVersion/kind, in the two model packages. */
+/** The module that defines the model for an apiVersion/kind, in the three model packages. */
 export function modelModule(apiVersion: string, kind: string): string {
   const slash = apiVersion.indexOf('/');
   if (slash < 0) return `kubernetes-models/${apiVersion}/${kind}`; // core group: "v1"
   const group = apiVersion.slice(0, slash);
-  const pkg = group.endsWith('.istio.io') ? '@kubernetes-models/istio' : 'kubernetes-models';
+  const pkg = group.endsWith('.istio.io') ? '@kubernetes-models/istio' : group === 'monitoring.coreos.com' ? '@kubernetes-models/prometheus-operator' : 'kubernetes-models';
   return `${pkg}/${apiVersion}/${kind}`;
 }
 

@@ -1,0 +1,103 @@
+// What every decision leaves behind besides the reply: metrics, the operational log line of a
+// refusal, the audit line and the decision span. Adapters call it; the core stays free of effects.
+import type { Decision, HeaderToSet } from '../core/index.js';
+import type { AuditDecision, AuditLog } from './audit.js';
+import type { Logger } from './logger.js';
+import type { GatewayMetrics, Hook } from './metrics.js';
+import { incomingTrace, upstreamTraceHeaders, type DecisionTracing } from './tracing.js';
+
+export interface DecisionFacts {
+  hook: Hook;
+  header(name: string): string | undefined;
+  authority: string;
+  /** The decision is this hook's last word on the request (not ext_proc's headers-only pre-check). */
+  final: boolean;
+  seconds: number;
+  /** The single request's params (for _meta trace context and audited arguments). */
+  params?: Record<string, unknown>;
+  jsonRpcId?: string | number;
+}
+
+/** An allowed request whose audit line waits for the response (status, serving pod). */
+export interface PendingAudit {
+  entry: AuditDecision;
+}
+
+export interface ObserverDeps {
+  metrics: GatewayMetrics;
+  logger: Logger;
+  audit?: AuditLog;
+  tracing: DecisionTracing;
+  /** The hook that writes allow lines and trace headers: ext_proc when Envoy runs it, else ext_authz. */
+  auditHook: 'ext_authz' | 'ext_proc';
+}
+
+export class DecisionObserver {
+  constructor(private readonly deps: ObserverDeps) {}
+
+  /** Records the decision; returns the trace headers to add upstream and, for allows, the audit line to finish. */
+  decided(f: DecisionFacts, d: Decision): { traceHeaders: HeaderToSet[]; pending?: PendingAudit } {
+    const { metrics, logger, audit, tracing } = this.deps;
+    metrics.observeDecision(f.hook, d, f.seconds);
+    if (d.kind === 'deny') logger.info({ hook: f.hook, reason: d.reason, status: d.status, ...d.summary }, 'request denied');
+    const auditing = f.hook === 'ext_authz' ? this.deps.auditHook === 'ext_authz' : this.deps.auditHook === 'ext_proc';
+    const s = d.summary;
+    const incoming = incomingTrace(f.header, f.params?._meta);
+    const decision: 'allow' | 'deny' = d.kind === 'deny' ? 'deny' : 'allow';
+    const reason = d.kind === 'allow' ? (d.limits?.anomaly ? 'allowed_anomaly' : 'allowed') : d.reason;
+    let own;
+    if (tracing.enabled && (d.kind === 'deny' || (auditing && f.final))) {
+      own = tracing.recordDecision({
+        ...(incoming ? { parent: incoming } : {}),
+        durationMs: f.seconds * 1000,
+        hook: f.hook,
+        decision,
+        reason,
+        serverAddress: f.authority.replace(/:\d+$/, ''),
+        ...(s.method ? { method: s.method } : {}),
+        ...(s.name ? { name: s.name } : {}),
+        ...(s.server ? { server: s.server } : {}),
+        ...(s.revision ? { protocolVersion: s.revision } : {}),
+        ...(f.jsonRpcId !== undefined ? { jsonRpcId: f.jsonRpcId } : {}),
+      });
+    }
+    const traceId = own?.traceId ?? incoming?.traceId;
+    const entry: AuditDecision = {
+      decision,
+      reason,
+      latencyMs: Math.round(f.seconds * 1e6) / 1000,
+      ...pick('requestId', f.header('x-request-id')),
+      ...pick('traceId', traceId),
+      ...pick('server', s.server),
+      ...pick('method', s.method),
+      ...pick('name', s.name),
+      ...pick('principal', s.principal),
+      ...pick('tenant', d.kind === 'allow' ? d.principal?.tenant : undefined),
+      ...pick('sessionId', f.header('mcp-session-id')),
+      ...pick('arguments', f.params?.arguments),
+      ...(d.kind !== 'allow' ? { status: d.status } : {}),
+    };
+    if (d.kind !== 'allow') {
+      if (d.kind === 'deny') audit?.record(entry);
+      return { traceHeaders: [] };
+    }
+    if (!auditing || !f.final) return { traceHeaders: [] };
+    const traceHeaders = upstreamTraceHeaders(incoming, own);
+    // ext_authz never sees the response: its line is complete now.
+    if (f.hook === 'ext_authz') {
+      audit?.record(entry);
+      return { traceHeaders };
+    }
+    return audit ? { traceHeaders, pending: { entry } } : { traceHeaders };
+  }
+
+  /** Completes an allow line once the response (or the end of the stream) is known. */
+  responded(p: PendingAudit | undefined, r: { status?: number; pod?: string; sessionId?: string }): void {
+    if (!p || !this.deps.audit) return;
+    this.deps.audit.record({ ...p.entry, ...pick('status', r.status), ...pick('pod', r.pod), ...(p.entry.sessionId ? {} : pick('sessionId', r.sessionId)) });
+  }
+}
+
+function pick<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined || value === '' ? {} : { [key]: value }) as { [P in K]?: V };
+}
