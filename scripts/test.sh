@@ -12,4 +12,4 @@ fi
 npx tsc -p tsconfig.json --noEmit
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 if [ "$#" -gt 0 ]; then files=("$@"); fi
-exec node --import tsx --test --test-concurrency=2 --test-timeout=120000 "${files[@]}"
+exec node --import tsx --test --test-concurrency=2 --test-timeout=300000 "${files[@]}"

@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { requestView, type Decision, type Gateway, type HttpRequestView } from '../core/index.js';
 import { deniedResponse, okResponse, stringStruct, type CheckRequest, type CheckResponse } from '../envoy/index.js';
-import type { GatewayMetrics, Logger } from '../telemetry/index.js';
+import type { DecisionObserver, GatewayMetrics, Logger } from '../telemetry/index.js';
 
 /**
  * The body is visible only when Envoy sent it whole: `x-envoy-auth-partial-body: false` marks a body
@@ -18,32 +18,46 @@ export function checkRequestView(req: CheckRequest): HttpRequestView {
     body = bytes.length ? bytes : null;
   }
   const view = requestView(headers, body);
+  const spiffeId = req.attributes?.source?.principal;
+  if (spiffeId) view.envoy = { spiffeId };
   if (http.method) view.method = http.method;
   if (http.path) view.path = http.path;
   if (http.host && !view.authority) view.authority = http.host;
   return view;
 }
 
+/** Dynamic metadata key (namespace envoy.filters.http.ext_authz) carrying the verified principal to ext_proc. */
+export const VERIFIED_PRINCIPAL_KEY = 'mcpgw_principal';
+
 export function decisionToCheckResponse(decision: Decision): CheckResponse {
   const s = decision.summary;
-  const metadata = s.server ? stringStruct({ server: s.server, method: s.method, name: s.name }) : undefined;
-  return decision.kind === 'allow' ? okResponse(decision, metadata) : deniedResponse(decision, metadata);
+  const principal = decision.kind === 'allow' && decision.principal ? JSON.stringify(decision.principal) : undefined;
+  const metadata = s.server ? stringStruct({ server: s.server, method: s.method, name: s.name, [VERIFIED_PRINCIPAL_KEY]: principal }) : undefined;
+  // A local answer (denial or metadata document) goes out as Envoy's denied response with its status.
+  return decision.kind === 'allow' ? okResponse(decision, metadata, decision.limits?.responseHeaders) : deniedResponse(decision, metadata);
 }
 
 export interface AuthorizationDeps {
   gateway: Gateway;
   metrics: GatewayMetrics;
   logger: Logger;
+  observer: DecisionObserver;
 }
 
 export function authorizationService(deps: AuthorizationDeps): grpc.UntypedServiceImplementation {
   return {
     Check(call: grpc.ServerUnaryCall<CheckRequest, CheckResponse>, callback: grpc.sendUnaryData<CheckResponse>) {
       const started = process.hrtime.bigint();
-      deps.gateway.decide(checkRequestView(call.request), 'ext_authz').then(
+      const view = checkRequestView(call.request);
+      deps.gateway.decide(view, 'ext_authz').then(
         (decision) => {
-          deps.metrics.observeDecision('ext_authz', decision, Number(process.hrtime.bigint() - started) / 1e9);
-          if (decision.kind === 'deny') deps.logger.info({ hook: 'ext_authz', reason: decision.reason, status: decision.status, ...decision.summary }, 'request denied');
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          const id = decision.subject?.id;
+          const { traceHeaders } = deps.observer.decided(
+            { hook: 'ext_authz', header: view.header, authority: view.authority, final: true, seconds, ...(decision.subject?.params ? { params: decision.subject.params } : {}), ...(id !== undefined && id !== null ? { jsonRpcId: id } : {}) },
+            decision,
+          );
+          if (decision.kind === 'allow' && traceHeaders.length) decision.setHeaders.push(...traceHeaders);
           callback(null, decisionToCheckResponse(decision));
         },
         // A bug, not a decision: Envoy applies its failure mode (status_on_error / failure_mode_allow).

@@ -2,7 +2,7 @@
 // mcpgw: the command line. `serve` runs the gateway; `check-config` validates a config file.
 import { configJsonSchema, loadConfigFile } from '../config/index.js';
 import { GatewayService } from '../server/index.js';
-import { createLogger } from '../telemetry/index.js';
+import { SecretsGuard, createLogger } from '../telemetry/index.js';
 import { USAGE, parseCommand } from './args.js';
 import { resolveServeConfig } from './serveConfig.js';
 
@@ -34,8 +34,10 @@ async function serve(options: Parameters<typeof resolveServeConfig>[0]): Promise
     process.stderr.write(`mcpgw: refusing to start, the config has problems:\n${resolved.problems.join('\n')}\n`);
     return 1;
   }
-  const logger = createLogger(resolved.config.log.level);
-  const service = new GatewayService(resolved.config, logger);
+  // Credential headers are redacted from every log line; injected credentials are scrubbed once loaded.
+  const secrets = new SecretsGuard([resolved.config.identity.apiKeyHeader]);
+  const logger = createLogger(resolved.config.log.level, undefined, secrets);
+  const service = new GatewayService(resolved.config, logger, { secrets });
   try {
     await service.serve();
   } catch (err) {

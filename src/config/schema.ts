@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { hostPattern, integer, listenAddress, pathPrefix, serverName, toolGlob } from './fields.js';
 import { checkServerClaims } from './cross-checks.js';
 import { adminSchema, affinitySchema, endpointsSchema, redisStoreSchema, sessionsSchema } from './sessions.js';
+import { authSchema, identitySchema, policySchema, upstreamSchema } from './security.js';
+import { limitingSchema, limitsSchema } from './limits.js';
+import { auditSchema, tracingSchema } from './telemetry.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -108,6 +111,9 @@ const serverSchema = z
       .readonly()
       .prefault({})
       .describe('Tool-level policy for this server.'),
+    auth: authSchema.optional().describe('Authentication for this server: without it, requests are anonymous.'),
+    policy: policySchema.optional().describe('Who may call which tools, resources, prompts and methods. Without it every caller may use everything tools.allow/deny permits.'),
+    upstream: upstreamSchema.prefault({}).describe('What reaches the MCP server: credentials passed through or injected.'),
     affinity: affinitySchema.prefault({}).describe('How mcpgw pins sessions to pods through Envoy\'s hash load balancing.'),
     endpoints: endpointsSchema
       .optional()
@@ -124,6 +130,15 @@ export const gatewayConfigSchema = z
     store: storeSchema
       .prefault({ kind: 'memory' })
       .describe('Where sessions and other shared state live: "memory" (one replica) or "redis" (shared).'),
+    extProc: z
+      .boolean()
+      .default(true)
+      .describe('Envoy runs the ext_proc filter against mcpgw (the shipped configs do). false: an ext_authz-only mesh; limits and audit lines then come from ext_authz, and sessions are not pinned.'),
+    audit: auditSchema.prefault({}).describe('The audit log: one line per tool call, resource read, prompt get, denial and session start / end.'),
+    tracing: tracingSchema.prefault({}).describe('W3C trace propagation is always on; OpenTelemetry spans only with an OTLP endpoint.'),
+    limits: limitsSchema.prefault([]).describe('Rate limits, quotas, concurrency, session caps and cost budgets (docs/limits.md).'),
+    limiting: limitingSchema.prefault({}),
+    identity: identitySchema.prefault({}).describe('Who may call: token issuers and API keys, shared by every server.'),
     sessions: sessionsSchema.prefault({}).describe('Session lifetimes and draining, for every server.'),
     admin: adminSchema.prefault({}).describe('The /admin API on the HTTP port (drain pods, list sessions).'),
     requests: requestsSchema.prefault({}).describe('Limits on request bodies, checked before any parsing work.'),

@@ -1,5 +1,7 @@
 // Decisions are values: what to tell Envoy, independent of ext_authz or ext_proc wire shapes.
 import { jsonRpcErrorBody, type McpRefusal } from '../mcp/index.js';
+import type { Principal } from '../identity/index.js';
+import type { ListRequestId, McpMessage, Visibility } from '../mcp/index.js';
 import type { PinPlan } from './pinning.js';
 
 export interface HeaderToSet {
@@ -15,6 +17,8 @@ export interface RequestSummary {
   /** Tool / prompt name, resource URI or task id of a single named request. */
   name?: string;
   revision?: string;
+  /** Verified principal id, when the server authenticates. */
+  principal?: string;
 }
 
 export interface Allow {
@@ -24,6 +28,28 @@ export interface Allow {
   summary: RequestSummary;
   /** What the response phase must do for session pinning (ext_proc only). */
   pin?: PinPlan;
+  /** A list result to filter for this caller in the response phase (ext_proc only). */
+  list?: ListPlan;
+  /** The verified caller, handed from ext_authz to ext_proc through Envoy's dynamic metadata. */
+  principal?: Principal;
+  /** What the limits took for this request, to give back or report when the response ends. */
+  limits?: LimitHold;
+}
+
+export interface LimitHold {
+  /** Concurrency slots (and unbound session reservations) to give back when the response ends. */
+  release?: () => Promise<void>;
+  /** Turns a session-cap reservation into the session once the response names it. */
+  bindSession?: (sessionId: string) => Promise<void>;
+  /** RateLimit-Policy / RateLimit for the client's response (limiting.headers). */
+  responseHeaders: HeaderToSet[];
+  anomaly?: { principal: string; perMinute: number; baseline: number; throttled: boolean };
+}
+
+export interface ListPlan {
+  method: string;
+  requestId: ListRequestId;
+  visible: Visibility;
 }
 
 export interface Deny {
@@ -36,7 +62,20 @@ export interface Deny {
   summary: RequestSummary;
 }
 
-export type Decision = Allow | Deny;
+/** mcpgw answers the request itself (protected resource metadata): not a refusal. */
+export interface Respond {
+  kind: 'respond';
+  status: number;
+  headers: HeaderToSet[];
+  body: string;
+  reason: string;
+  summary: RequestSummary;
+}
+
+/** The single JSON-RPC message the request carried, for the audit line and trace context (never logged whole). */
+export type Subject = Pick<McpMessage, 'id' | 'params'>;
+
+export type Decision = (Allow | Deny | Respond) & { subject?: Subject };
 
 export const JSON_CONTENT_TYPE: HeaderToSet = { name: 'content-type', value: 'application/json' };
 

@@ -1,9 +1,12 @@
 // The one core both Envoy adapters call: HTTP request view in, Decision out. No I/O of its own:
-// sessions and pods enter through SessionPinning's interfaces.
+// identity, sessions and pods enter through interfaces (Authenticator, SessionPinning).
 import type { GatewayConfig } from '../config/index.js';
+import type { Authenticator, Principal } from '../identity/index.js';
+import { limitRefusal, type Limiter, type LimitVerdict } from '../limits/index.js';
 import {
   ErrorCode,
   checkMirroredHeaders,
+  isFilteredList,
   isRefusal,
   messageFromHeaders,
   parseBody,
@@ -16,23 +19,42 @@ import {
   type McpRefusal,
   type Revision,
 } from '../mcp/index.js';
-import { denyWith, type Decision, type Deny, type HeaderToSet, type RequestSummary } from './decision.js';
-import { MCP_METHOD_HEADER, MCP_NAME_HEADER, ownedHeaderMutation } from './ownedHeaders.js';
-import type { PinPlan, SessionPinning } from './pinning.js';
+import { PRM_PATH, ServerAccess, type AccessRefusal } from './access.js';
+import { JSON_CONTENT_TYPE, denyWith, type Allow, type Decision, type Deny, type HeaderToSet, type LimitHold, type ListPlan, type RequestSummary, type Respond } from './decision.js';
+import { MCP_METHOD_HEADER, MCP_NAME_HEADER, MCP_PRINCIPAL_HEADER, MCP_SCOPES_HEADER, MCP_TENANT_HEADER, ownedHeaderMutation } from './ownedHeaders.js';
+import type { SessionPinning } from './pinning.js';
 import type { HttpRequestView } from './request.js';
-import { ServerTable, type CompiledServer } from './servers.js';
+import { ServerTable, hostOf, type CompiledServer } from './servers.js';
 
-/** Which adapter asks: only ext_proc sees responses, so only it pins sessions. */
+/** Which adapter asks: only ext_proc sees responses, so only it pins sessions and filters lists. */
 export type Hook = 'ext_authz' | 'ext_proc';
+
+/** Credentials mcpgw injects into upstream requests, per server (read from files / environment). */
+export interface UpstreamCredentials {
+  headersFor(server: string): readonly HeaderToSet[];
+}
 
 export interface GatewayDeps {
   pinning?: SessionPinning;
+  authenticator?: Authenticator;
+  credentials?: UpstreamCredentials;
+  limiter?: Limiter;
+}
+
+interface ServerEntry {
+  server: CompiledServer;
+  access: ServerAccess;
+  /** Client credentials that must not reach this upstream. */
+  strip: readonly string[];
 }
 
 export class Gateway {
   private readonly servers: ServerTable;
+  private readonly entries = new Map<string, ServerEntry>();
   private readonly limits: BodyLimits;
   private readonly rejectUnmatched: boolean;
+  /** The hook that counts limits: ext_proc when Envoy runs it (it sees responses end), else ext_authz. */
+  private readonly limitsHook: Hook;
 
   constructor(
     config: GatewayConfig,
@@ -41,6 +63,21 @@ export class Gateway {
     this.servers = new ServerTable(config);
     this.limits = config.requests;
     this.rejectUnmatched = config.unmatchedRequests === 'reject';
+    this.limitsHook = config.extProc ? 'ext_proc' : 'ext_authz';
+    const credentialHeaders = ['authorization', 'dpop', config.identity.apiKeyHeader];
+    for (const s of config.servers) {
+      const server = this.servers.byName(s.name);
+      if (!server) continue;
+      this.entries.set(s.name, {
+        server,
+        access: new ServerAccess(s, config.identity, deps.authenticator),
+        strip: s.upstream.passAuthorization ? [] : credentialHeaders,
+      });
+    }
+  }
+
+  get pinning(): SessionPinning | undefined {
+    return this.deps.pinning;
   }
 
   /**
@@ -48,13 +85,27 @@ export class Gateway {
    * headers alone: it can deny early, and whatever it allows is checked again once the body is seen.
    */
   async decide(view: HttpRequestView, hook: Hook): Promise<Decision> {
-    const server = this.servers.match(view.authority, view.path);
-    if (!server) {
+    const seen: { single?: McpMessage } = {};
+    const d = await this.decideWith(view, hook, seen);
+    if (seen.single) d.subject = { id: seen.single.id, params: seen.single.params };
+    return d;
+  }
+
+  private async decideWith(view: HttpRequestView, hook: Hook, seen: { single?: McpMessage }): Promise<Decision> {
+    const path = view.path.split('?', 1)[0] ?? '/';
+    if (path === PRM_PATH || path.startsWith(`${PRM_PATH}/`)) {
+      const answer = this.protectedResourceMetadata(view, path);
+      if (answer) return answer;
+    }
+    const matched = this.servers.match(view.authority, view.path);
+    const entry = matched && this.entries.get(matched.name);
+    if (!entry) {
       if (this.rejectUnmatched) {
         return denyWith(refusal(404, ErrorCode.notFound, 'No MCP server is configured for this host and path', 'no_server'), {});
       }
       return { kind: 'allow', ...ownedHeaderMutation({}), summary: {} };
     }
+    const { server, access } = entry;
     const revision = revisionOf(view.header('mcp-protocol-version'));
     const summary: RequestSummary = { server: server.name, revision: revision.value };
 
@@ -64,25 +115,82 @@ export class Gateway {
     const messages = view.method === 'POST' ? this.messagesOf(view, revision) : [];
     if (!Array.isArray(messages)) return denyWith(messages, summary);
     summarize(summary, messages);
+    if (messages.length === 1) seen.single = messages[0];
+
+    const identified = await access.identify(view, trustedPrincipal(view));
+    if ('refusal' in identified) return this.refuseAccess(identified, summary);
+    const principal = identified.principal;
+    if (principal) summary.principal = principal.id;
 
     for (const m of messages) {
-      const denied = this.authorize(server, m);
-      if (denied) return denyWith(denied, summary);
+      const denied = this.authorizeTool(server, m) ?? access.authorize(principal, m);
+      if (denied) return this.refuseAccess(denied, summary);
     }
 
-    const owned = ownedHeaderMutation({ [MCP_METHOD_HEADER]: summary.method, [MCP_NAME_HEADER]: summary.name });
-    // Clients never choose pods: their copy of the affinity header is always dropped or overwritten.
-    const affinity = server.config.affinity.header;
-    const pinning = this.deps.pinning;
+    const allow = this.allowed(entry, summary, principal);
     const final = view.body !== undefined;
-    if (hook !== 'ext_proc' || !pinning || !final) {
-      return { kind: 'allow', setHeaders: owned.setHeaders, removeHeaders: [...owned.removeHeaders, affinity], summary };
+    if (hook === 'ext_proc' && final) {
+      const list = listPlan(messages, access, server, principal);
+      if (list) allow.list = list;
+      const pinning = this.deps.pinning;
+      if (pinning) {
+        const pinned = await pinning.pinRequest({
+          server: { name: server.name, affinityHeader: server.config.affinity.header, mode: server.config.affinity.mode },
+          view,
+          revision,
+          messages,
+          ...(principal ? { principal: principal.id } : {}),
+        });
+        if ('refusal' in pinned) return this.refuse(pinned.refusal, summary, pinned.retryAfter);
+        if (pinned.affinity) {
+          allow.setHeaders.push(pinned.affinity);
+          allow.removeHeaders = allow.removeHeaders.filter((h) => h !== pinned.affinity?.name);
+        }
+        allow.pin = pinned.plan;
+      }
     }
-    const pinned = await pinning.pinRequest({ server: { name: server.name, affinityHeader: affinity, mode: server.config.affinity.mode }, view, revision, messages });
-    if ('refusal' in pinned) return this.refuse(pinned.refusal, summary, pinned.retryAfter);
-    const setHeaders: HeaderToSet[] = pinned.affinity ? [...owned.setHeaders, pinned.affinity] : owned.setHeaders;
-    const removeHeaders = pinned.affinity ? owned.removeHeaders : [...owned.removeHeaders, affinity];
-    return { kind: 'allow', setHeaders, removeHeaders, summary, pin: pinned.plan };
+    // Counted once per request, by one hook, after everything that could refuse for another reason.
+    if (hook === this.limitsHook && (final || hook === 'ext_authz') && this.deps.limiter) {
+      const limited = await this.applyLimits(this.deps.limiter, view, messages, server.name, principal, summary);
+      if ('refusal' in limited) return limited.refusal;
+      if (limited.hold) allow.limits = limited.hold;
+    }
+    return allow;
+  }
+
+  /**
+   * Every request message of the body is checked (a batch cannot buy a discount); one refusal gives
+   * back what earlier messages took and refuses the whole request.
+   */
+  private async applyLimits(limiter: Limiter, view: HttpRequestView, messages: readonly McpMessage[], server: string, principal: Principal | undefined, summary: RequestSummary): Promise<{ refusal: Deny } | { hold?: LimitHold }> {
+    const sessionId = view.header('mcp-session-id');
+    const verdicts: LimitVerdict[] = [];
+    for (const m of messages) {
+      if (m.kind !== 'request' || !m.method) continue;
+      const v = await limiter.check({
+        server,
+        method: m.method,
+        isNewSession: m.method === 'initialize' && sessionId === undefined,
+        ...(m.name !== undefined ? { tool: m.name } : {}),
+        ...(principal ? { principal: principal.id } : {}),
+        ...(principal?.tenant !== undefined ? { tenant: principal.tenant } : {}),
+        ...(sessionId !== undefined ? { sessionId } : {}),
+      });
+      if (!v.allowed && v.refused) {
+        await Promise.all(verdicts.map((p) => p.release?.()));
+        return { refusal: denyWith(limitRefusal(v.refused, m.id ?? null), summary, v.headers) };
+      }
+      verdicts.push(v);
+    }
+    if (!verdicts.length) return {};
+    const releases = verdicts.map((v) => v.release).filter((r): r is () => Promise<void> => r !== undefined);
+    const binders = verdicts.map((v) => v.bindSession).filter((b): b is (id: string) => Promise<void> => b !== undefined);
+    const hold: LimitHold = { responseHeaders: verdicts.flatMap((v) => v.headers) };
+    if (releases.length) hold.release = async () => void (await Promise.all(releases.map((r) => r())));
+    if (binders.length) hold.bindSession = async (id) => void (await Promise.all(binders.map((b) => b(id))));
+    const anomaly = verdicts.find((v) => v.anomaly)?.anomaly;
+    if (anomaly) hold.anomaly = anomaly;
+    return { hold };
   }
 
   /** A refusal as a Deny, with `Retry-After` when the client should simply try again. */
@@ -99,8 +207,45 @@ export class Gateway {
     return denyWith(tooLarge(this.limits.maxBodyBytes), server ? { server: server.name } : {});
   }
 
-  get pinning(): SessionPinning | undefined {
-    return this.deps.pinning;
+  /** Owned headers set from what was verified; client copies, the affinity header and credentials removed. */
+  private allowed(entry: ServerEntry, summary: RequestSummary, principal: Principal | undefined): Allow {
+    const { server } = entry;
+    const owned = ownedHeaderMutation({
+      [MCP_METHOD_HEADER]: summary.method,
+      [MCP_NAME_HEADER]: summary.name,
+      [MCP_PRINCIPAL_HEADER]: principal?.id,
+      [MCP_TENANT_HEADER]: principal?.tenant,
+      [MCP_SCOPES_HEADER]: principal && principal.scopes.length ? principal.scopes.join(' ') : undefined,
+    });
+    const injected = this.deps.credentials?.headersFor(server.name) ?? [];
+    const injectedNames = new Set(injected.map((h) => h.name));
+    // Clients never choose pods: their copy of the affinity header is dropped (pinning may set it).
+    const removeHeaders = [...owned.removeHeaders, server.config.affinity.header, ...entry.strip.filter((h) => !injectedNames.has(h))];
+    const allow: Allow = { kind: 'allow', setHeaders: [...owned.setHeaders, ...injected], removeHeaders, summary };
+    if (principal) allow.principal = principal;
+    return allow;
+  }
+
+  private refuseAccess(a: AccessRefusal, summary: RequestSummary): Deny {
+    return denyWith(a.refusal, summary, a.headers);
+  }
+
+  /** RFC 9728 metadata at the path-inserted and root well-known URLs; unauthenticated by design. */
+  private protectedResourceMetadata(view: HttpRequestView, path: string): Respond | undefined {
+    if (view.method !== 'GET' && view.method !== 'HEAD') return undefined;
+    const host = hostOf(view.authority);
+    const candidates = [...this.entries.values()].filter((e) => e.access.metadataUrl && hostOf(new URL(e.access.metadataUrl).host) === host);
+    const exact = candidates.find((e) => new URL(e.access.metadataUrl as string).pathname === path);
+    const chosen = exact ?? (path === PRM_PATH && candidates.length === 1 ? candidates[0] : undefined);
+    if (!chosen?.access.metadata) return undefined;
+    return {
+      kind: 'respond',
+      status: 200,
+      headers: [JSON_CONTENT_TYPE, { name: 'cache-control', value: 'public, max-age=300' }, { name: 'access-control-allow-origin', value: '*' }],
+      body: JSON.stringify(chosen.access.metadata),
+      reason: 'protected_resource_metadata',
+      summary: { server: chosen.server.name },
+    };
   }
 
   private messagesOf(view: HttpRequestView, revision: Revision): McpMessage[] | McpRefusal {
@@ -120,15 +265,34 @@ export class Gateway {
     return parsed.messages;
   }
 
-  private authorize(server: CompiledServer, m: McpMessage): McpRefusal | undefined {
+  private authorizeTool(server: CompiledServer, m: McpMessage): AccessRefusal | undefined {
     if (m.nameKind === 'tool' && m.name !== undefined && !server.toolAllowed(m.name)) {
-      return refusal(403, ErrorCode.forbidden, `Forbidden: tool "${m.name}" is not available on this server`, 'tool_denied', m.id ?? null);
+      return { refusal: refusal(403, ErrorCode.forbidden, `Forbidden: tool "${m.name}" is not available on this server`, 'tool_denied', m.id ?? null), headers: [] };
     }
     return undefined;
   }
 }
 
-export type { PinPlan };
+/** The principal ext_authz verified, if Envoy forwarded it; malformed metadata is ignored (re-verify). */
+function trustedPrincipal(view: HttpRequestView): Principal | undefined {
+  const raw = view.envoy?.verifiedPrincipal;
+  if (!raw) return undefined;
+  try {
+    const p = JSON.parse(raw) as Principal;
+    if (typeof p.id !== 'string' || !Array.isArray(p.scopes)) return undefined;
+    return p.expiresAt !== undefined && p.expiresAt <= Date.now() ? undefined : p;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A single list request whose result policy or the tool lists may narrow. */
+function listPlan(messages: readonly McpMessage[], access: ServerAccess, server: CompiledServer, principal: Principal | undefined): ListPlan | undefined {
+  const [only] = messages;
+  if (messages.length !== 1 || !only?.method || only.kind !== 'request' || !isFilteredList(only.method)) return undefined;
+  if (!access.hasPolicy && !server.filtersTools) return undefined;
+  return { method: only.method, requestId: only.id ?? null, visible: access.visibility(principal, server.toolAllowed) };
+}
 
 function summarize(summary: RequestSummary, messages: McpMessage[]): void {
   const methods = [...new Set(messages.map((m) => m.method).filter((m): m is string => m !== undefined))];

@@ -3,8 +3,12 @@ import type { HeaderToSet } from './decision.js';
 
 export const MCP_METHOD_HEADER = 'x-mcp-method';
 export const MCP_NAME_HEADER = 'x-mcp-name';
+/** The verified identity, for upstreams that want it: never a client's copy. */
+export const MCP_PRINCIPAL_HEADER = 'x-mcp-principal';
+export const MCP_TENANT_HEADER = 'x-mcp-tenant';
+export const MCP_SCOPES_HEADER = 'x-mcp-scopes';
 
-export const OWNED_HEADERS: readonly string[] = [MCP_METHOD_HEADER, MCP_NAME_HEADER];
+export const OWNED_HEADERS: readonly string[] = [MCP_METHOD_HEADER, MCP_NAME_HEADER, MCP_PRINCIPAL_HEADER, MCP_TENANT_HEADER, MCP_SCOPES_HEADER];
 
 // Visible ASCII and spaces only; anything else is sent in MCP's own `=?base64?…?=` form.
 const HEADER_SAFE = /^[\x20-\x7e]*$/;

@@ -17,7 +17,7 @@ import { addressHeaderValue, type PodDirectory, type ServerPods } from '../routi
 import { StoreUnavailableError, isValidSessionId, type SessionBinding, type SessionEndReason, type SessionKind, type SessionRegistry } from '../sessions/index.js';
 
 export interface PinningEvents {
-  created(server: string, kind: SessionKind): void;
+  created(binding: SessionBinding): void;
   ended(server: string, reason: SessionEndReason): void;
   /** The pod that served a new session was not the one mcpgw chose. */
   corrected(server: string): void;
@@ -261,7 +261,7 @@ export class SessionPinning {
     };
     try {
       await this.deps.registry.put(binding);
-      this.deps.events.created(plan.server, kind);
+      this.deps.events.created(binding);
       return { kind: 'continue' };
     } catch (err) {
       const closed = this.unavailable(err, 'sessions.put', null);

@@ -14,6 +14,15 @@ export interface HttpRequestView {
    * it (ext_authz without `with_request_body`, a partial body, or ext_proc's headers phase).
    */
   body: Uint8Array | string | null | undefined;
+  /** Facts Envoy reports itself (never client headers): the mTLS peer identity, ext_authz's verdict. */
+  envoy?: EnvoyFacts;
+}
+
+export interface EnvoyFacts {
+  /** Caller's SPIFFE id (ext_authz source.principal, ext_proc connection.uri_san_peer_certificate). */
+  spiffeId?: string;
+  /** The principal ext_authz verified for this request, forwarded by Envoy as dynamic metadata (JSON). */
+  verifiedPrincipal?: string;
 }
 
 /** Builds a view over a plain lower-case header record (ext_authz) or any lookup function. */

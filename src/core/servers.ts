@@ -7,15 +7,20 @@ export interface CompiledServer {
   name: string;
   pathPrefix: string;
   toolAllowed: ToolGate;
+  /** tools.allow / tools.deny narrow the tool list (anything but allow ["*"], deny []). */
+  filtersTools: boolean;
 }
 
 export class ServerTable {
   private readonly exact = new Map<string, CompiledServer[]>();
   private readonly wildcard: Array<{ suffix: string; servers: CompiledServer[] }> = [];
+  private readonly named = new Map<string, CompiledServer>();
 
   constructor(config: GatewayConfig) {
     for (const s of config.servers) {
-      const compiled: CompiledServer = { config: s, name: s.name, pathPrefix: s.match.pathPrefix, toolAllowed: compileToolList(s.tools) };
+      const filtersTools = s.tools.deny.length > 0 || s.tools.allow.length !== 1 || s.tools.allow[0] !== '*';
+      const compiled: CompiledServer = { config: s, name: s.name, pathPrefix: s.match.pathPrefix, toolAllowed: compileToolList(s.tools), filtersTools };
+      this.named.set(s.name, compiled);
       for (const raw of s.match.hosts) {
         const host = raw.toLowerCase();
         if (host.startsWith('*.')) {
@@ -35,6 +40,10 @@ export class ServerTable {
     for (const list of this.exact.values()) list.sort(byPrefix);
     for (const w of this.wildcard) w.servers.sort(byPrefix);
     this.wildcard.sort((a, b) => b.suffix.length - a.suffix.length);
+  }
+
+  byName(name: string): CompiledServer | undefined {
+    return this.named.get(name);
   }
 
   match(authority: string, path: string): CompiledServer | undefined {

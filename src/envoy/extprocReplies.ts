@@ -1,6 +1,6 @@
 // ext_proc reply builders. Header values go in `raw_value` only and `append` stays unset, which
 // Envoy treats as overwrite-or-add (reference/envoy.md §1.6, §1.7).
-import type { Deny, HeaderToSet } from '../core/index.js';
+import type { Deny, HeaderToSet, Respond } from '../core/index.js';
 import type { CommonResponse, HeaderMutation, HeaderValueOption, ImmediateResponse, ProcessingResponse, ProtoStruct } from './messages.js';
 
 function rawOption(h: HeaderToSet): HeaderValueOption {
@@ -19,7 +19,7 @@ export function commonResponse(mutation: HeaderMutation | undefined): CommonResp
   return mutation ? { header_mutation: mutation } : {};
 }
 
-export function immediateResponse(deny: Deny): ImmediateResponse {
+export function immediateResponse(deny: Deny | Respond): ImmediateResponse {
   return {
     status: { code: deny.status },
     headers: headerMutation(deny.headers, []) ?? {},

@@ -1,20 +1,38 @@
 // ext_proc adapter: one bidirectional stream per HTTP request, one function per phase
 // (reference/envoy.md §1.5). Headers SEND, request body BUFFERED, response headers SEND, response body
-// NONE unless session pinning needs to read it (mode_override).
+// NONE unless mcpgw must read it (session pinning, list filtering, limits that end with the body).
 import * as grpc from '@grpc/grpc-js';
-import { requestView, type Decision, type Gateway, type ResponseStep } from '../core/index.js';
+import { requestView, type Decision, type EnvoyFacts, type Gateway, type HttpRequestView } from '../core/index.js';
 import { headerRecord, structString, type ProcessingRequest, type ProcessingResponse } from '../envoy/index.js';
-import type { GatewayMetrics, Hook, Logger } from '../telemetry/index.js';
-import { RESPONSE_BODY_CONTINUE, denyReply, requestReply, responseHeadersReply } from './replies.js';
-import { newStreamState, type StreamState } from './streamState.js';
+import type { DecisionObserver, GatewayMetrics, Logger } from '../telemetry/index.js';
+import { listFraming, listReader } from './listReader.js';
+import { RESPONSE_BODY_CONTINUE, denyReply, requestReply, responseBodyReply, responseHeadersReply } from './replies.js';
+import { newStreamState, type BodyReader, type BodyStep, type StreamState } from './streamState.js';
 
 export interface ProcessorDeps {
   gateway: Gateway;
   metrics: GatewayMetrics;
   logger: Logger;
+  observer: DecisionObserver;
 }
 
 const ATTRIBUTES_KEY = 'envoy.filters.http.ext_proc';
+const EXT_AUTHZ_NAMESPACE = 'envoy.filters.http.ext_authz';
+/** Same key the ext_authz adapter writes (src/authz): the principal it verified. */
+const VERIFIED_PRINCIPAL_KEY = 'mcpgw_principal';
+
+/** Caller facts only Envoy can state: the mTLS peer (attribute) and ext_authz's verdict (metadata). */
+function envoyFacts(msg: ProcessingRequest): EnvoyFacts {
+  const facts: EnvoyFacts = {};
+  const spiffeId = structString(msg.attributes?.[ATTRIBUTES_KEY], 'connection.uri_san_peer_certificate');
+  if (spiffeId) facts.spiffeId = spiffeId;
+  const verified = structString(msg.metadata_context?.filter_metadata?.[EXT_AUTHZ_NAMESPACE], VERIFIED_PRINCIPAL_KEY);
+  if (verified) facts.verifiedPrincipal = verified;
+  return facts;
+}
+
+/** Passes the body through untouched; only its end matters (limits released with it). */
+const PASS_THROUGH: BodyReader = async () => ({ kind: 'continue' });
 
 export class RequestProcessor {
   constructor(private readonly deps: ProcessorDeps) {}
@@ -42,20 +60,35 @@ export class RequestProcessor {
     }
   }
 
-  private async timed(hook: Hook, decide: () => Decision | Promise<Decision>): Promise<Decision> {
+  /** The stream ended (normally, cancelled or broken): whatever the request still holds is given back. */
+  finish(state: StreamState): void {
+    this.deps.observer.responded(state.audit, {});
+    state.audit = undefined;
+    this.releaseLimits(state);
+  }
+
+  private async decide(state: StreamState, view: HttpRequestView, final: boolean, decide: () => Decision | Promise<Decision>): Promise<Decision> {
     const started = process.hrtime.bigint();
     const d = await decide();
-    this.deps.metrics.observeDecision(hook, d, Number(process.hrtime.bigint() - started) / 1e9);
-    if (d.kind === 'deny') this.deps.logger.info({ hook, reason: d.reason, status: d.status, ...d.summary }, 'request denied');
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const jsonRpcId = d.subject?.id ?? undefined;
+    const { traceHeaders, pending } = this.deps.observer.decided(
+      { hook: 'ext_proc_request', header: view.header, authority: view.authority, final, seconds, ...(d.subject?.params ? { params: d.subject.params } : {}), ...(jsonRpcId !== undefined && jsonRpcId !== null ? { jsonRpcId } : {}) },
+      d,
+    );
+    if (d.kind === 'allow' && traceHeaders.length) d.setHeaders.push(...traceHeaders);
+    if (pending) state.audit = pending;
     return d;
   }
 
   private async onRequestHeaders(state: StreamState, msg: ProcessingRequest): Promise<ProcessingResponse> {
     const headers = headerRecord(msg.request_headers?.headers);
     const endOfStream = msg.request_headers?.end_of_stream === true;
+    state.envoy = envoyFacts(msg);
     // end_of_stream on the headers means no body will ever come (GET, DELETE, body-less POST), so this
     // reply is the only chance to set the affinity header.
-    const d = await this.timed('ext_proc_request', () => this.deps.gateway.decide(requestView(headers, endOfStream ? null : undefined), 'ext_proc'));
+    const view = { ...requestView(headers, endOfStream ? null : undefined), envoy: state.envoy };
+    const d = await this.decide(state, view, endOfStream, () => this.deps.gateway.decide(view, 'ext_proc'));
     this.afterRequestDecision(state, d, endOfStream ? 'awaiting_response_headers' : 'awaiting_request_body');
     if (d.kind === 'allow') state.headers = headers;
     return requestReply('request_headers', d);
@@ -64,10 +97,9 @@ export class RequestProcessor {
   private async onRequestBody(state: StreamState, msg: ProcessingRequest): Promise<ProcessingResponse> {
     const body = msg.request_body;
     const headers = state.headers ?? {};
-    const d = await this.timed('ext_proc_request', () =>
-      body?.end_of_stream === false
-        ? this.deps.gateway.refusePartialBody(requestView(headers, undefined))
-        : this.deps.gateway.decide(requestView(headers, body?.body ?? Buffer.alloc(0)), 'ext_proc'),
+    const view = { ...requestView(headers, body?.body ?? Buffer.alloc(0)), envoy: state.envoy ?? {} };
+    const d = await this.decide(state, view, true, () =>
+      body?.end_of_stream === false ? this.deps.gateway.refusePartialBody(requestView(headers, undefined)) : this.deps.gateway.decide(view, 'ext_proc'),
     );
     this.afterRequestDecision(state, d, 'awaiting_response_headers');
     return requestReply('request_body', d);
@@ -75,12 +107,14 @@ export class RequestProcessor {
 
   private afterRequestDecision(state: StreamState, d: Decision, next: StreamState['phase']): void {
     state.summary = d.summary;
-    if (d.kind === 'deny') {
+    if (d.kind !== 'allow') {
       state.phase = 'done';
       return;
     }
     state.phase = next;
     if (d.pin) state.pin = d.pin;
+    if (d.list) state.list = d.list;
+    if (d.limits) state.limits = d.limits;
   }
 
   private async onResponseHeaders(state: StreamState, msg: ProcessingRequest): Promise<ProcessingResponse> {
@@ -88,19 +122,38 @@ export class RequestProcessor {
     const headers = headerRecord(msg.response_headers?.headers);
     const upstreamAddress = structString(msg.attributes?.[ATTRIBUTES_KEY], 'upstream.address');
     const response = { status: Number(headers[':status'] ?? 0), header: (n: string) => headers[n], ...(upstreamAddress ? { upstreamAddress } : {}) };
-    const pinning = this.deps.gateway.pinning;
-    let reply: ProcessingResponse = responseHeadersReply();
+    const hasBody = msg.response_headers?.end_of_stream !== true;
+    const sessionId = headers['mcp-session-id'];
     state.phase = 'done';
-    if (state.pin && pinning && msg.response_headers?.end_of_stream !== true) {
-      const step = await pinning.onResponseHeaders(state.pin, response);
+    this.deps.observer.responded(state.audit, { status: response.status, ...(upstreamAddress ? { pod: upstreamAddress } : {}), ...(sessionId ? { sessionId } : {}) });
+    state.audit = undefined;
+    if (sessionId && state.limits?.bindSession) await state.limits.bindSession(sessionId).catch(() => undefined);
+    const limitHeaders = state.limits?.responseHeaders ?? [];
+
+    const pinning = this.deps.gateway.pinning;
+    const step = state.pin && pinning ? await pinning.onResponseHeaders(state.pin, response) : undefined;
+    let reply: ProcessingResponse;
+    if (step?.kind === 'replace') {
       reply = this.stepReply(state, step, 'response_headers');
-      if (step.kind === 'continue' && step.readBody) {
-        state.phase = 'awaiting_response_body';
-        state.readBody = pinning.bodyReader(state.pin, response);
+    } else if (hasBody && step?.readBody && state.pin && pinning) {
+      state.readBody = pinning.bodyReader(state.pin, response);
+      reply = responseHeadersReply(step.readBody, false, limitHeaders);
+    } else {
+      // Only list results are read, and only as much as their framing needs: JSON whole, SSE per chunk.
+      const framing = hasBody && state.list && response.status === 200 ? listFraming(headers['content-type']) : undefined;
+      if (framing && state.list) {
+        state.readBody = listReader(state.list, framing);
+        reply = responseHeadersReply(framing === 'json' ? 'BUFFERED' : 'STREAMED', true, limitHeaders);
+      } else if (hasBody && state.limits?.release) {
+        // Concurrency slots are held until the body ends, however long an SSE stream lasts.
+        state.readBody = PASS_THROUGH;
+        reply = responseHeadersReply('STREAMED', false, limitHeaders);
+      } else {
+        reply = responseHeadersReply(undefined, false, limitHeaders);
       }
-    } else if (state.pin && pinning) {
-      await pinning.onResponseHeaders(state.pin, response);
     }
+    if (state.readBody && state.phase === 'done') state.phase = 'awaiting_response_body';
+    if (state.phase === 'done') this.releaseLimits(state);
     this.deps.metrics.observeLatency('ext_proc_response', Number(process.hrtime.bigint() - started) / 1e9);
     return reply;
   }
@@ -108,19 +161,30 @@ export class RequestProcessor {
   private async onResponseBody(state: StreamState, msg: ProcessingRequest): Promise<ProcessingResponse> {
     const body = msg.response_body;
     const step = (await state.readBody?.(body?.body ?? Buffer.alloc(0), body?.end_of_stream === true)) ?? { kind: 'continue' };
-    if (body?.end_of_stream) state.phase = 'done';
+    if (body?.end_of_stream) {
+      state.phase = 'done';
+      this.releaseLimits(state);
+    }
     return this.stepReply(state, step, 'response_body');
   }
 
-  private stepReply(state: StreamState, step: ResponseStep, kind: 'response_headers' | 'response_body'): ProcessingResponse {
+  private stepReply(state: StreamState, step: BodyStep, kind: 'response_headers' | 'response_body'): ProcessingResponse {
     if (step.kind === 'replace') {
       state.phase = 'done';
+      this.releaseLimits(state);
       const d = this.deps.gateway.refuse(step.refusal, state.summary ?? {}, step.retryAfter);
       this.deps.logger.info({ hook: 'ext_proc_response', reason: d.reason, status: d.status, ...d.summary }, 'response replaced');
       return denyReply(d);
     }
-    if (kind === 'response_body') return RESPONSE_BODY_CONTINUE;
-    return responseHeadersReply(step.readBody);
+    if (kind === 'response_headers') return responseHeadersReply(undefined, false, state.limits?.responseHeaders);
+    return responseBodyReply(step.kind === 'mutate' ? step.body : undefined);
+  }
+
+  private releaseLimits(state: StreamState): void {
+    const release = state.limits?.release;
+    if (!release) return;
+    state.limits = { ...state.limits, release: undefined } as StreamState['limits'];
+    void release().catch((err: Error) => this.deps.logger.warn({ err: err.message }, 'limit release failed; the lease will expire'));
   }
 }
 
@@ -136,11 +200,19 @@ export function externalProcessorService(deps: ProcessorDeps): grpc.UntypedServi
       const finish = () => {
         if (!open) return;
         open = false;
+        processor.finish(state);
         deps.metrics.streamsOpen.dec({ service: 'ext_proc' });
       };
       const fail = (problem: string, code: grpc.status) => {
         // A non-OK status makes Envoy fail the request closed (status_on_error), never pass it unread.
         call.emit('error', Object.assign(new Error(problem), { code }));
+      };
+      let ended = false;
+      const endOnce = () => {
+        if (ended) return;
+        ended = true;
+        call.end();
+        finish();
       };
       call.on('data', (msg: ProcessingRequest) => {
         queue = queue.then(async () => {
@@ -157,18 +229,10 @@ export function externalProcessorService(deps: ProcessorDeps): grpc.UntypedServi
           call.write(out);
           // Nothing more will be asked of this stream: close it with OK now (Envoy continues without
           // ext_proc, reference/envoy.md §1.11). Otherwise Envoy's end-of-stream reset arrives on an
-          // open stream, and a busy Envoy's resets trip nghttp2's rapid-reset limit (33/s), which
-          // tears down the whole HTTP/2 connection with INTERNAL_ERROR.
+          // open stream, and resets trip nghttp2's rapid-reset guard (docs/deployment.md).
           if (state.phase === 'done') endOnce();
         });
       });
-      let ended = false;
-      const endOnce = () => {
-        if (ended) return;
-        ended = true;
-        call.end();
-        finish();
-      };
       // Envoy half-closes and then cancels every stream when the request ends: both are normal.
       call.on('end', () => void queue.then(endOnce));
       call.on('cancelled', finish);

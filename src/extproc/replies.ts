@@ -1,5 +1,5 @@
 // ProcessingResponse shapes for each phase.
-import type { Decision } from '../core/index.js';
+import type { Decision, HeaderToSet } from '../core/index.js';
 import {
   commonResponse,
   headerMutation,
@@ -21,14 +21,14 @@ function mcpgwMetadata(d: Decision): ProtoStruct | undefined {
 }
 
 export function requestReply(kind: 'request_headers' | 'request_body', d: Decision): ProcessingResponse {
-  if (d.kind === 'deny') return { response: 'immediate_response', immediate_response: immediateResponse(d) };
+  if (d.kind !== 'allow') return { response: 'immediate_response', immediate_response: immediateResponse(d) };
   const r: ProcessingResponse = { response: kind, [kind]: { response: commonResponse(headerMutation(d.setHeaders, d.removeHeaders)) } };
   const md = mcpgwMetadata(d);
   if (md) r.dynamic_metadata = md;
   return r;
 }
 
-export function denyReply(d: Decision & { kind: 'deny' }): ProcessingResponse {
+export function denyReply(d: Exclude<Decision, { kind: 'allow' }>): ProcessingResponse {
   return { response: 'immediate_response', immediate_response: immediateResponse(d) };
 }
 
@@ -47,10 +47,19 @@ export function responseBodyOverride(mode: BodySendMode): ProcessingMode {
   };
 }
 
-export function responseHeadersReply(readBody?: BodySendMode): ProcessingResponse {
-  const r: ProcessingResponse = { response: 'response_headers', response_headers: { response: {} } };
+/**
+ * When mcpgw will rewrite the body, the upstream's content-length no longer holds: drop it and let the
+ * response be chunked.
+ */
+export function responseHeadersReply(readBody?: BodySendMode, rewritesBody = false, setHeaders: readonly HeaderToSet[] = []): ProcessingResponse {
+  const mutation = headerMutation(setHeaders, rewritesBody ? ['content-length'] : []);
+  const r: ProcessingResponse = { response: 'response_headers', response_headers: { response: commonResponse(mutation) } };
   if (readBody) r.mode_override = responseBodyOverride(readBody);
   return r;
+}
+
+export function responseBodyReply(body?: Uint8Array): ProcessingResponse {
+  return body === undefined ? RESPONSE_BODY_CONTINUE : { response: 'response_body', response_body: { response: { body_mutation: { body } } } };
 }
 
 export const RESPONSE_BODY_CONTINUE: ProcessingResponse = { response: 'response_body', response_body: { response: {} } };

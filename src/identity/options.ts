@@ -10,9 +10,9 @@ export interface IssuerOptions {
   jwksUri?: string;
   jwksFile?: string;
   /** Accepted in addition to the request's resource URL (RFC 8707), which is always accepted. */
-  audiences?: string[];
+  audiences?: readonly string[];
   /** Asymmetric JWS algorithms only; 'none' and HS* are rejected here. */
-  algorithms: string[];
+  algorithms: readonly string[];
   clockSkewSeconds?: number;
   /** Default: 'scope' (space-separated string) or else 'scp' (array or string). */
   scopeClaim?: string;
@@ -30,12 +30,12 @@ export interface ApiKeyOptions {
   /** Principal subject; defaults to name. Several keys (rotation) may share one principal. */
   principal?: string;
   tenant?: string;
-  scopes?: string[];
+  scopes?: readonly string[];
 }
 
 export interface AuthenticatorOptions {
-  issuers: IssuerOptions[];
-  apiKeys?: ApiKeyOptions[];
+  issuers: readonly IssuerOptions[];
+  apiKeys?: readonly ApiKeyOptions[];
   apiKeyHeader?: string;
   maxTokenBytes?: number;
   /** Refetch a JWKS on an unknown kid at most this often. */

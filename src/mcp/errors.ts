@@ -13,6 +13,8 @@ export const ErrorCode = {
   /** TS SDK convention for "Session not found" with HTTP 404; clients recognise it. */
   sessionNotFound: -32001,
   /** Gateway refusals, outside the reserved range: -31000 minus the HTTP status. */
+  badRequest: -31400,
+  unauthorized: -31401,
   forbidden: -31403,
   notFound: -31404,
   tooLarge: -31413,

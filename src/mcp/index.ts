@@ -6,3 +6,5 @@ export { parseBody, isRefusal, tooLarge, type BodyLimits, type ParsedBody } from
 export { checkJsonBounds, type JsonBounds } from './bounds.js';
 export { decodeMcpHeaderValue, readMirroredHeaders, messageFromHeaders, checkMirroredHeaders, type MirroredHeaders } from './headers.js';
 export { EndpointEventReader, sessionIdFromEndpoint, legacySessionIdOfPath, responseMessages, createdTaskId, saysSessionNotFound } from './responses.js';
+export { filterJsonBody, filterListResult, isFilteredList, type ListedItem, type Visibility, type ListRequestId } from './listFilter.js';
+export { SseListRewriter } from './sseRewrite.js';

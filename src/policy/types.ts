@@ -28,25 +28,25 @@ export interface Target {
  */
 export interface RuleConfig {
   effect: 'allow' | 'deny';
-  tools?: string[];
-  resources?: string[];
-  prompts?: string[];
-  methods?: string[];
+  tools?: readonly string[];
+  resources?: readonly string[];
+  prompts?: readonly string[];
+  methods?: readonly string[];
   /** Exact scope strings: the caller needs all of `allOf` and at least one of `anyOf`. */
-  scopes?: { allOf?: string[]; anyOf?: string[] };
+  scopes?: { allOf?: readonly string[]; anyOf?: readonly string[] };
   /** Globs over `principalId`; an anonymous caller never matches. */
-  principals?: string[];
+  principals?: readonly string[];
   /** `roles` / `groups`: the caller holds at least one role (group) matching one of the globs. */
-  roles?: string[];
-  groups?: string[];
+  roles?: readonly string[];
+  groups?: readonly string[];
   /** Globs over `tenant` and `spiffeId`; a caller without one never matches. */
-  tenants?: string[];
-  spiffeIds?: string[];
+  tenants?: readonly string[];
+  spiffeIds?: readonly string[];
 }
 
 export interface ServerPolicyConfig {
   defaultEffect: 'allow' | 'deny';
-  rules: RuleConfig[];
+  rules: readonly RuleConfig[];
 }
 
 export type PolicyDecision =

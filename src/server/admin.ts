@@ -2,6 +2,7 @@
 // the admin bearer token; only its SHA-256 is kept, and it is compared in constant time.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LimitInputError, type Limiter } from '../limits/index.js';
 import type { PodDirectory, DrainMarks } from '../routing/index.js';
 import { StoreUnavailableError, type SessionRegistry } from '../sessions/index.js';
 import type { Logger } from '../telemetry/index.js';
@@ -14,6 +15,8 @@ export interface AdminDeps {
   registry: SessionRegistry;
   logger: Logger;
   now?: () => number;
+  /** Present when limits are configured: tenant quota administration. */
+  limiter?: Limiter;
 }
 
 export function adminTokenDigest(configured: string | undefined, envToken: string | undefined): Buffer | undefined {
@@ -33,6 +36,28 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 const POD_PATH = /^\/admin\/pods\/([^/]+)\/drain$/;
+const TENANT_PATH = /^\/admin\/tenants\/([^/]+)\/quota$/;
+const MAX_BODY = 64 * 1024;
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) reject(new LimitInputError('body too large'));
+      else parts.push(c);
+    });
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(parts).toString('utf8')));
+      } catch {
+        reject(new LimitInputError('body is not JSON'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
 const MAX_PAGE = 500;
 
 /** Handles /admin/* requests; returns false for other paths. */
@@ -51,6 +76,7 @@ export function adminHandler(deps: AdminDeps): (req: IncomingMessage, res: Serve
     }
     void route(req, res, url).catch((err: unknown) => {
       if (err instanceof StoreUnavailableError) return send(res, 503, { error: 'store unavailable; retry shortly' }, { 'retry-after': '5' });
+      if (err instanceof LimitInputError) return send(res, 400, { error: err.message });
       deps.logger.error({ err: (err as Error).message, path: url.pathname }, 'admin request failed');
       send(res, 500, { error: 'internal error' });
     });
@@ -73,6 +99,20 @@ export function adminHandler(deps: AdminDeps): (req: IncomingMessage, res: Serve
         return send(res, 200, { pod: host, draining: false });
       }
       return send(res, 405, { error: 'use POST to drain, DELETE to cancel' }, { allow: 'POST, DELETE' });
+    }
+    const tenant = TENANT_PATH.exec(url.pathname);
+    if (tenant?.[1]) {
+      if (!deps.limiter) return send(res, 404, { error: 'no limits are configured' });
+      const id = decodeURIComponent(tenant[1]);
+      if (req.method === 'PUT') {
+        const changes = await readJson(req);
+        if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) throw new LimitInputError('body must be an object of limit name → number or null');
+        await deps.limiter.setTenantLimits(id, changes as Record<string, number | null>);
+        deps.logger.info({ tenant: id, limits: Object.keys(changes) }, 'tenant limits changed');
+        return send(res, 200, await deps.limiter.usage(id));
+      }
+      if (req.method === 'GET') return send(res, 200, await deps.limiter.usage(id));
+      return send(res, 405, { error: 'use GET or PUT' }, { allow: 'GET, PUT' });
     }
     if (req.method !== 'GET') return send(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
     if (url.pathname === '/admin/pods') return send(res, 200, { servers: await podsWithSessions() });

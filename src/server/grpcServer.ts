@@ -5,7 +5,7 @@ import { authorizationService } from '../authz/index.js';
 import type { Gateway } from '../core/index.js';
 import { loadEnvoyServices } from '../envoy/index.js';
 import { externalProcessorService } from '../extproc/index.js';
-import type { GatewayMetrics, Logger } from '../telemetry/index.js';
+import type { DecisionObserver, GatewayMetrics, Logger } from '../telemetry/index.js';
 
 export const HEALTH_SERVICES = ['', 'envoy.service.auth.v3.Authorization', 'envoy.service.ext_proc.v3.ExternalProcessor'];
 
@@ -13,6 +13,7 @@ export interface GrpcDeps {
   gateway: Gateway;
   metrics: GatewayMetrics;
   logger: Logger;
+  observer: DecisionObserver;
 }
 
 export class GrpcListener {

@@ -2,11 +2,14 @@
 // endpoint watches; starts them in serve(), stops them in close().
 import { parseListenAddress, type GatewayConfig } from '../config/index.js';
 import { Gateway, SessionPinning } from '../core/index.js';
+import { Authenticator, MemoryReplayCache } from '../identity/index.js';
 import { MemoryDrainMarks, PodDirectory, RedisDrainMarks, loadXxh64, type DrainMarks, type PodDirectoryDeps } from '../routing/index.js';
 import { createSessionRegistry, type SessionRegistry } from '../sessions/index.js';
-import { RedisStore, createStore, type Store } from '../store/index.js';
-import { GatewayMetrics, type Logger } from '../telemetry/index.js';
+import { RedisReplayCache, RedisStore, createStore, type Store } from '../store/index.js';
+import { Limiter, LimitMetrics } from '../limits/index.js';
+import { AuditLog, DecisionObserver, GatewayMetrics, SecretsGuard, startTracing, type DecisionTracing, type Logger } from '../telemetry/index.js';
 import { adminHandler, adminTokenDigest } from './admin.js';
+import { InjectedCredentials } from './credentials.js';
 import { GrpcListener } from './grpcServer.js';
 import { OpsListener } from './httpServer.js';
 
@@ -19,6 +22,12 @@ export interface ServiceOptions {
   /** Test seam: a kubeconfig per server (e.g. for a fake API server). */
   kubeConfigFor?: PodDirectoryDeps['kubeConfigFor'];
   now?: () => number;
+  /** Test seam: how JWKS URLs are fetched. */
+  fetch?: typeof fetch;
+  /** The guard the operational logger scrubs with; injected credentials are registered in it. */
+  secrets?: SecretsGuard;
+  /** Test seam: where audit lines go instead of config.audit.destination. */
+  auditStream?: NodeJS.WritableStream;
 }
 
 const STORE_PING_TIMEOUT_MS = 1000;
@@ -33,6 +42,11 @@ export class GatewayService {
   private registry?: SessionRegistry & { stop?: () => void };
   private pods?: PodDirectory;
   private drains?: DrainMarks;
+  private authenticator?: Authenticator;
+  private credentials?: InjectedCredentials;
+  private limiter?: Limiter;
+  private audit?: AuditLog;
+  private tracing?: DecisionTracing;
   private storeAnswered = false;
   private shuttingDown = false;
 
@@ -66,7 +80,11 @@ export class GatewayService {
       onWatchError: (server, kind) => this.metrics.kubernetesWatchErrors.inc({ server, kind }),
       ...(this.options.kubeConfigFor ? { kubeConfigFor: this.options.kubeConfigFor } : {}),
     }));
-    registry.onEnded((b, reason) => this.metrics.sessionsEnded.inc({ server: b.server, reason }));
+    registry.onEnded((b, reason) => {
+      this.metrics.sessionsEnded.inc({ server: b.server, reason });
+      this.audit?.sessionEnded({ sessionId: b.id, server: b.server, pod: b.pod, kind: b.kind, reason, durationMs: now() - b.createdAt, ...(b.principal ? { principal: b.principal } : {}) });
+      void this.limiter?.sessionEnded({ server: b.server, id: b.id });
+    });
     this.metrics.registerLiveSessions(async () => {
       const rows = await Promise.all(c.servers.map(async (s) => [...(await registry.livePerPod(s.name))].map(([pod, sessions]) => ({ server: s.name, pod, sessions }))));
       return rows.flat();
@@ -77,7 +95,10 @@ export class GatewayService {
       now,
       whenUnavailable: c.store.kind === 'redis' ? c.store.whenUnavailable : 'fail-closed',
       events: {
-        created: (server, kind) => this.metrics.sessionsCreated.inc({ server, kind }),
+        created: (b) => {
+          this.metrics.sessionsCreated.inc({ server: b.server, kind: b.kind });
+          this.audit?.sessionStarted({ sessionId: b.id, server: b.server, pod: b.pod, kind: b.kind, ...(b.principal ? { principal: b.principal } : {}) });
+        },
         // Ends are counted once, by the registry's onEnded above.
         ended: () => undefined,
         corrected: (server) => this.metrics.pinningCorrections.inc({ server }),
@@ -88,9 +109,45 @@ export class GatewayService {
       },
     });
 
-    const deps = { gateway: new Gateway(c, { pinning }), metrics: this.metrics, logger: this.logger };
+    // Identity is only built when a server authenticates: no JWKS fetches or caches otherwise.
+    if (c.servers.some((s) => s.auth)) {
+      const local = new MemoryReplayCache({ now });
+      this.authenticator = new Authenticator(
+        c.identity,
+        { logger: this.logger, now, replayCache: store instanceof RedisStore ? new RedisReplayCache(store, local) : local, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) },
+      );
+      await this.authenticator.start();
+    }
+    this.credentials = new InjectedCredentials(c.servers, this.logger);
+    await this.credentials.start();
+    for (const secret of this.credentials.secrets()) if (secret.length >= 8) this.options.secrets?.register(secret);
+    if (c.limits.length) {
+      this.limiter = new Limiter(
+        { limits: c.limits, replicas: c.limiting.replicas, headers: c.limiting.headers, sessionTtlSeconds: c.sessions.ttlSeconds, ...(c.limiting.anomaly ? { anomaly: c.limiting.anomaly } : {}) },
+        { store, logger: this.logger, metrics: new LimitMetrics(this.metrics.registry) },
+      );
+      this.limiter.start();
+    }
+    this.audit = new AuditLog({
+      destination: this.options.auditStream ? { stream: this.options.auditStream } : c.audit.destination === 'stdout' ? 'stdout' : { file: c.audit.destination },
+      arguments: c.audit.arguments === 'redact' ? { redact: c.audit.redact } : c.audit.arguments,
+      ...((c.audit.sessionIdSalt ?? process.env.MCPGW_AUDIT_SALT) ? { salt: c.audit.sessionIdSalt ?? process.env.MCPGW_AUDIT_SALT } : {}),
+      ...(process.env.HOSTNAME ? { instance: process.env.HOSTNAME } : {}),
+      ...(this.options.secrets ? { secrets: this.options.secrets } : {}),
+      onError: (err) => this.logger.error({ err: err.message }, 'audit log write failed'),
+    });
+    this.tracing = await startTracing({ ...(c.tracing.otlpEndpoint ? { otlpEndpoint: c.tracing.otlpEndpoint } : {}), serviceName: c.tracing.serviceName, sampleRatio: c.tracing.sampleRatio });
+    const gateway = new Gateway(c, {
+      pinning,
+      credentials: this.credentials,
+      ...(this.authenticator ? { authenticator: this.authenticator } : {}),
+      ...(this.limiter ? { limiter: this.limiter } : {}),
+    });
+    const observer = new DecisionObserver({ metrics: this.metrics, logger: this.logger, audit: this.audit, tracing: this.tracing, auditHook: c.extProc ? 'ext_proc' : 'ext_authz' });
+    const deps = { gateway, metrics: this.metrics, logger: this.logger, observer };
+    this.metrics.registerReadiness(async () => (await this.notReadyReasons()).length === 0);
     this.grpc = new GrpcListener(deps);
-    const admin = adminHandler({ pods, drains, registry, logger: this.logger, now, tokenSha256: adminTokenDigest(c.admin.tokenSha256, process.env.MCPGW_ADMIN_TOKEN) });
+    const admin = adminHandler({ pods, drains, registry, logger: this.logger, now, ...(this.limiter ? { limiter: this.limiter } : {}), tokenSha256: adminTokenDigest(c.admin.tokenSha256, process.env.MCPGW_ADMIN_TOKEN) });
     this.ops = new OpsListener({ notReadyReasons: () => this.notReadyReasons() }, this.metrics.registry, admin);
     pods.start();
     await drains.start();
@@ -127,6 +184,11 @@ export class GatewayService {
     await this.ops?.close();
     await this.pods?.stop();
     await this.drains?.stop();
+    this.credentials?.stop();
+    await this.authenticator?.stop();
+    this.limiter?.stop();
+    await this.tracing?.shutdown();
+    await this.audit?.close();
     this.registry?.stop?.();
     await this.store?.close();
     this.logger.info('mcpgw stopped');

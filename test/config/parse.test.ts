@@ -34,11 +34,18 @@ test('defaults fill everything except servers', () => {
     requests: { maxBodyBytes: 1048576, maxBatchSize: 16, maxJsonDepth: 32, maxStringBytes: 262144 },
     unmatchedRequests: 'reject',
     admin: {},
+    extProc: true,
+    audit: { destination: 'stdout', arguments: 'omit', redact: [] },
+    tracing: { serviceName: 'mcpgw', sampleRatio: 1 },
+    limits: [],
+    limiting: { replicas: 1, headers: false },
+    identity: { issuers: [], apiKeys: [], apiKeyHeader: 'x-api-key', maxTokenBytes: 8192, jwksCooldownSeconds: 30, jwksCacheSeconds: 600 },
     servers: [
       {
         name: 'files',
         match: { hosts: ['mcp.example.com'], pathPrefix: '/' },
         tools: { allow: ['*'], deny: [] },
+        upstream: { passAuthorization: false, headers: [] },
         affinity: { header: 'x-mcp-affinity', mode: 'hash', loadBalancer: 'ring_hash', minimumRingSize: 1024, tableSize: 65537 },
       },
     ],

@@ -2,6 +2,7 @@
 import { Writable } from 'node:stream';
 import { parseConfig, type GatewayConfig } from '../../src/config/index.js';
 import { GatewayService } from '../../src/server/index.js';
+import type { ServiceOptions } from '../../src/server/service.js';
 import { createLogger } from '../../src/telemetry/index.js';
 import { EnvoySim, type EnvoySimOptions, type SimCluster } from '../envoy-sim/index.js';
 import { startMcpPod, type McpPod, type McpPodOptions } from '../fixtures/index.js';
@@ -13,14 +14,14 @@ export const MCPGW_MAX_REQUESTS_PER_CONNECTION = 500;
 export function meshWiring(grpcTarget: string | string[], opts: { extAuthz?: boolean; extProc?: boolean } = {}): Pick<EnvoySimOptions, 'extAuthz' | 'extProc'> {
   const wiring: Pick<EnvoySimOptions, 'extAuthz' | 'extProc'> = {};
   if (opts.extAuthz ?? true) {
-    wiring.extAuthz = { target: grpcTarget, withRequestBody: { maxRequestBytes: 1024 * 1024, allowPartialMessage: false, packAsBytes: true }, timeoutMs: 2000 };
+    wiring.extAuthz = { target: grpcTarget, withRequestBody: { maxRequestBytes: 1024 * 1024, allowPartialMessage: false, packAsBytes: true }, timeoutMs: 10_000 };
   }
   if (opts.extProc ?? true) {
     wiring.extProc = {
       target: grpcTarget,
       processingMode: { request_header_mode: 'SEND', response_header_mode: 'SEND', request_body_mode: 'BUFFERED', response_body_mode: 'NONE', request_trailer_mode: 'SKIP', response_trailer_mode: 'SKIP' },
       allowModeOverride: true,
-      messageTimeoutMs: 2000,
+      messageTimeoutMs: 10_000,
       requestAttributes: ['source.address', 'request.id', 'connection.uri_san_peer_certificate'],
       responseAttributes: ['upstream.address'],
       forwardingNamespaces: ['envoy.filters.http.ext_authz'],
@@ -69,6 +70,12 @@ export interface StackOptions {
   extAuthz?: boolean;
   extProc?: boolean;
   bufferLimitBytes?: number;
+  /** Test seams of every mcpgw replica (a fake Kubernetes API server, a clock). */
+  service?: ServiceOptions;
+  /** Extra envoy-sim options (e.g. the stateful_session filter). */
+  sim?: Pick<EnvoySimOptions, 'statefulSession'>;
+  /** envoy-sim's port, when the config must know the public URL up front (auth.resource). */
+  simPort?: number;
 }
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
@@ -76,15 +83,17 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const logs: string[] = [];
   const sink = new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) });
   const config = o.configFor?.(pods) ?? o.config ?? gatewayConfig();
-  const gateways = Array.from({ length: o.replicas ?? 1 }, () => new GatewayService(config, createLogger('info', sink)));
+  const gateways = Array.from({ length: o.replicas ?? 1 }, () => new GatewayService(config, createLogger('info', sink), o.service));
   const addresses = await Promise.all(gateways.map((g) => g.serve()));
   const simOptions: EnvoySimOptions = {
     routes: [{ authority: '*', pathPrefix: '/', cluster: 'mcp' }],
     clusters: [{ name: 'mcp', lb: 'ring_hash', hashHeader: 'x-test-affinity', endpoints: pods.map((p) => p.hostKey), ...o.cluster }],
     ...meshWiring(addresses.map((a) => a.grpc), { extAuthz: o.extAuthz, extProc: o.extProc }),
     grpcMaxRequestsPerConnection: MCPGW_MAX_REQUESTS_PER_CONNECTION,
+    ...o.sim,
   };
   if (o.bufferLimitBytes !== undefined) simOptions.bufferLimitBytes = o.bufferLimitBytes;
+  if (o.simPort !== undefined) simOptions.listenPort = o.simPort;
   const sim = new EnvoySim(simOptions);
   await sim.start();
   return {

@@ -12,6 +12,7 @@ import { localReply, type LocalReply } from './localReply.js';
 import { DEFAULT_BUFFER_LIMIT, type EnvoySimOptions, type SimLogEntry, type SimRoute } from './options.js';
 import { RequestBody } from './requestBody.js';
 import { matchRoute, type ClusterLb } from './routing.js';
+import { markServedHost, requestedHost } from './statefulSession.js';
 import { openUpstream, responseHeaders, responseIsBodyless } from './upstream.js';
 
 /** Test-only stand-in for the caller's mTLS SPIFFE id (source.principal, uri_san_peer_certificate). */
@@ -49,6 +50,8 @@ export class Exchange {
   private upstreamReq: http.ClientRequest | undefined;
   private upstreamRes: http.IncomingMessage | undefined;
   private clientGone = false;
+  /** What the stateful_session filter read from the request; null until (unless) its decodeHeaders ran. */
+  private sessionHost: string | undefined | null = null;
   private finishEntry!: () => void;
 
   constructor(
@@ -149,7 +152,18 @@ export class Exchange {
     if (!this.route) return this.respond(this.local(localReply(404, 'route_not_found')));
     this.entry.cluster = this.route.cluster;
     const lb = this.sim.clusters.get(this.route.cluster)!;
-    const host = lb.pick(this.headers);
+    let host: string | undefined;
+    const stateful = this.sim.opts.statefulSession;
+    if (stateful) {
+      // Runs just before the router, so it reads the headers as ext_authz / ext_proc left them.
+      this.sessionHost = requestedHost(this.headers, stateful.header);
+      if (this.sessionHost !== undefined) {
+        host = lb.overrideHost(this.sessionHost);
+        if (host) this.entry.overrideHost = host;
+        else if (stateful.strict) return this.respond(this.local(localReply(stateful.statusOnStrictNotFound ?? 503, 'stateful_session_host_not_found', 'no healthy upstream')));
+      }
+    }
+    host ??= lb.pick(this.headers);
     if (!host) return this.respond(this.local(localReply(503, 'no_healthy_upstream', 'no healthy upstream')));
     const streamed = this.session?.active && !this.session.requestDone && this.body.present && bodyOverride === undefined && this.session.mode.request_body_mode === 'STREAMED';
     if (streamed) this.headers.remove('content-length'); // Envoy drops it in STREAMED mode
@@ -202,6 +216,9 @@ export class Exchange {
     if (this.clientGone) return;
     this.entry.upstream = src.upstream;
     this.entry.localReply = src.local ? { status: src.local.status, details: src.local.details, body: src.local.body.toString('utf8') } : undefined;
+    // Encoder order is the reverse of the decoder order: stateful_session (just before the router) first.
+    const stateful = this.sim.opts.statefulSession;
+    if (stateful && this.sessionHost !== null && src.upstream) markServedHost(src.headers, stateful.header, this.sessionHost, src.upstream);
     const s = this.session;
     let replaced: Buffer | undefined;
     if (s?.wantsResponseHeaders()) {

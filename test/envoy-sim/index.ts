@@ -3,7 +3,8 @@
  * Envoy where mcpgw can observe it: the ext_authz Check, the ext_proc message sequence per processing
  * mode, raw_value vs value, mutation rules, immediate responses, timeouts and failure modes, local
  * replies running through ext_proc's response phase, hash_policy + ring hash / Maglev with XXH64
- * (the production mirror in src/routing), and streaming without buffering. Differences: docs/testing.md.
+ * (the production mirror in src/routing), the stateful_session header filter with DRAINING hosts
+ * (`statefulSession`, `drainingEndpoints`, `overrideHostStatus`), and streaming without buffering. Differences: docs/testing.md.
  *
  * ```ts
  * const sim = new EnvoySim({
@@ -15,7 +16,7 @@
  * await sim.start();            // listens on 127.0.0.1:<random>
  * await fetch(`${sim.url}/mcp`, { method: 'POST', body });
  * sim.log.at(-1)                // SimLogEntry: status, upstream host key, upstream headers, local reply, metadata
- * sim.setEndpoints('mcp', [...]) // EDS update: rebuilds ring / table
+ * sim.setEndpoints('mcp', [...], { draining: [...] }) // EDS update: rebuilds ring / table; DRAINING hosts only for host override
  * await sim.close();
  * ```
  *
@@ -29,4 +30,4 @@ export { EnvoySim } from './sim.js';
 export { PEER_PRINCIPAL_HEADER, UPSTREAM_HEADER } from './exchange.js';
 export { EXT_AUTHZ_NAMESPACE } from './extAuthz.js';
 export { EXT_PROC_NAMESPACE } from './extProcSession.js';
-export type { EnvoySimOptions, ExtAuthzOptions, ExtProcOptions, SimCluster, SimLocalReply, SimLogEntry, SimRoute } from './options.js';
+export type { EnvoySimOptions, ExtAuthzOptions, ExtProcOptions, OverrideHostStatus, SimCluster, SimLocalReply, SimLogEntry, SimRoute, StatefulSessionOptions } from './options.js';

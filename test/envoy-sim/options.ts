@@ -8,8 +8,37 @@ export interface SimCluster {
   hashHeader?: string;
   minimumRingSize?: number;
   tableSize?: number;
-  /** Host keys "127.0.0.1:port" (what Envoy hashes, reference/envoy.md §4.2). */
+  /** Host keys "127.0.0.1:port" (what Envoy hashes, reference/envoy.md §4.2); EDS health HEALTHY. */
   endpoints: string[];
+  /**
+   * Hosts with EDS health DRAINING (Istio: terminating-but-serving pods of a persistent-session
+   * Service, reference/envoy.md §3.6). In the cluster's host map, so a host override may reach them
+   * when `overrideHostStatus` allows it; never chosen by the load balancer.
+   */
+  drainingEndpoints?: string[];
+  /**
+   * common_lb_config.override_host_status: health statuses a stateful-session host override may
+   * select. Envoy's default is UNKNOWN, HEALTHY, DEGRADED; Istio sets HEALTHY, DRAINING, UNKNOWN,
+   * DEGRADED for Services that keep draining endpoints.
+   */
+  overrideHostStatus?: OverrideHostStatus[];
+}
+
+export type OverrideHostStatus = 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY' | 'DRAINING' | 'TIMEOUT' | 'DEGRADED';
+export const DEFAULT_OVERRIDE_HOST_STATUS: readonly OverrideHostStatus[] = ['UNKNOWN', 'HEALTHY', 'DEGRADED'];
+
+/**
+ * envoy.filters.http.stateful_session with header-based session state (reference/envoy.md §5.1),
+ * placed just before the router, i.e. after ext_authz and ext_proc, as an ext_proc inserted before
+ * it must be for its header to count. Applies to every route.
+ */
+export interface StatefulSessionOptions {
+  /** HeaderBasedSessionState.name: the header holding base64("ip:port"). */
+  header: string;
+  /** strict: an override host that is absent or not allowed fails the request instead of falling back to the LB. */
+  strict?: boolean;
+  /** status_on_strict_destination_not_found (default 503). */
+  statusOnStrictNotFound?: number;
 }
 
 export interface SimRoute {
@@ -46,6 +75,8 @@ export interface ExtProcOptions {
 }
 
 export interface EnvoySimOptions {
+  /** Downstream port (default: any free one); tests that must know the public URL up front set it. */
+  listenPort?: number;
   routes: SimRoute[];
   clusters: SimCluster[];
   extAuthz?: ExtAuthzOptions;
@@ -58,6 +89,7 @@ export interface EnvoySimOptions {
    * at more than 33/s, so the shipped config rotates connections below that (docs/deployment.md).
    */
   grpcMaxRequestsPerConnection?: number;
+  statefulSession?: StatefulSessionOptions;
 }
 
 export interface SimLocalReply {
@@ -78,6 +110,8 @@ export interface SimLogEntry {
   cluster?: string;
   /** Host key of the upstream that served the request; undefined for local replies. */
   upstream?: string;
+  /** The stateful-session host override the load balancer honoured (undefined: none, or it fell back to the LB). */
+  overrideHost?: string;
   /** Request headers as the upstream received them (lower-case names, Host included). */
   upstreamHeaders?: Record<string, string | string[]>;
   localReply?: SimLocalReply;
@@ -136,7 +170,10 @@ const SUPPORTED_BODY_MODES = new Set(['NONE', 'BUFFERED', 'STREAMED']);
 export function validateOptions(o: EnvoySimOptions): void {
   const names = new Set(o.clusters.map((c) => c.name));
   for (const r of o.routes) if (!names.has(r.cluster)) throw new Error(`envoy-sim: route ${r.authority}${r.pathPrefix ?? ''} names unknown cluster ${r.cluster}`);
-  for (const c of o.clusters) if (c.lb !== 'round_robin' && !c.hashHeader) throw new Error(`envoy-sim: cluster ${c.name}: ${c.lb} needs hashHeader`);
+  for (const c of o.clusters) {
+    if (c.lb !== 'round_robin' && !c.hashHeader) throw new Error(`envoy-sim: cluster ${c.name}: ${c.lb} needs hashHeader`);
+    validateEndpoints(c.name, c.endpoints, c.drainingEndpoints ?? []);
+  }
   if (o.extProc) {
     const m = configMode(o.extProc.processingMode);
     for (const b of [m.request_body_mode, m.response_body_mode]) {
@@ -144,4 +181,11 @@ export function validateOptions(o: EnvoySimOptions): void {
     }
     if (m.request_trailer_mode === 'SEND' || m.response_trailer_mode === 'SEND') throw new Error('envoy-sim: ext_proc trailer mode SEND is not simulated');
   }
+}
+
+/** A host has one health status: it cannot be both HEALTHY and DRAINING. */
+export function validateEndpoints(cluster: string, healthy: readonly string[], draining: readonly string[]): void {
+  const h = new Set(healthy);
+  const both = draining.filter((d) => h.has(d));
+  if (both.length) throw new Error(`envoy-sim: cluster ${cluster}: ${both.join(', ')} both healthy and draining`);
 }

@@ -2,7 +2,7 @@
 // load balancer, using the production mirror of Envoy's hash LB (src/routing).
 import { buildHashLb, headerPolicyHash, randomHash, type HashLoadBalancer, type Xxh64 } from '../../src/routing/index.js';
 import type { HeaderList } from './headerList.js';
-import type { SimCluster, SimRoute } from './options.js';
+import { DEFAULT_OVERRIDE_HOST_STATUS, validateEndpoints, type OverrideHostStatus, type SimCluster, type SimRoute } from './options.js';
 
 /** First route whose authority and path prefix match, as Envoy's virtual host + route match does. */
 export function matchRoute(routes: readonly SimRoute[], headers: HeaderList): SimRoute | undefined {
@@ -18,6 +18,7 @@ export function matchRoute(routes: readonly SimRoute[], headers: HeaderList): Si
 
 export class ClusterLb {
   private endpoints: string[] = [];
+  private draining: ReadonlySet<string> = new Set();
   private hashLb: HashLoadBalancer | undefined;
   private rrIndex = 0;
 
@@ -25,12 +26,17 @@ export class ClusterLb {
     readonly config: SimCluster,
     private readonly xxh: Xxh64,
   ) {
-    this.setEndpoints(config.endpoints);
+    this.setEndpoints(config.endpoints, config.drainingEndpoints);
   }
 
-  /** EDS update: rebuilds the ring / table from the new host set. */
-  setEndpoints(endpoints: readonly string[]): void {
+  /**
+   * EDS update: rebuilds the ring / table from the new HEALTHY host set. DRAINING hosts stay in the
+   * host map (for host overrides) but out of the ring / table, as Envoy's LB skips them.
+   */
+  setEndpoints(endpoints: readonly string[], draining: readonly string[] = []): void {
+    validateEndpoints(this.config.name, endpoints, draining);
     this.endpoints = [...endpoints];
+    this.draining = new Set(draining);
     const c = this.config;
     this.hashLb =
       c.lb === 'round_robin'
@@ -45,5 +51,15 @@ export class ClusterLb {
     // The router hashes the live header map (router.cc computeHashKey); no hash → random position.
     const h = headerPolicyHash(headers.get(this.config.hashHeader!), this.xxh) ?? randomHash();
     return this.hashLb.pick(h);
+  }
+
+  /**
+   * The host an upstream override (stateful session) selects: `address` if it is a host of this
+   * cluster whose health status is in override_host_status; otherwise undefined (LB fallback).
+   */
+  overrideHost(address: string): string | undefined {
+    const status: OverrideHostStatus | undefined = this.endpoints.includes(address) ? 'HEALTHY' : this.draining.has(address) ? 'DRAINING' : undefined;
+    if (status === undefined) return undefined;
+    return (this.config.overrideHostStatus ?? DEFAULT_OVERRIDE_HOST_STATUS).includes(status) ? address : undefined;
   }
 }

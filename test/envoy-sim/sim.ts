@@ -39,7 +39,7 @@ export class EnvoySim {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(this.opts.listenPort ?? 0, '127.0.0.1', () => resolve());
     });
   }
 
@@ -49,11 +49,14 @@ export class EnvoySim {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  /** EDS update for a cluster: rebuilds its ring / Maglev table. */
-  setEndpoints(cluster: string, endpoints: string[]): void {
+  /**
+   * EDS update for a cluster: rebuilds its ring / Maglev table from the HEALTHY `endpoints`;
+   * `draining` hosts (EDS DRAINING) are reachable only by a host override the cluster allows.
+   */
+  setEndpoints(cluster: string, endpoints: string[], opts: { draining?: string[] } = {}): void {
     const lb = this.ctx?.clusters.get(cluster);
     if (!lb) throw new Error(`envoy-sim: unknown cluster ${cluster} (or not started)`);
-    lb.setEndpoints(endpoints);
+    lb.setEndpoints(endpoints, opts.draining);
   }
 
   async close(): Promise<void> {

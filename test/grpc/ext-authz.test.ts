@@ -25,7 +25,9 @@ describe('ext_authz Check', () => {
       headers.map((h) => [h.header.key, h.header.value, h.append?.value ?? false]),
       [['x-mcp-method', 'tools/call', false], ['x-mcp-name', 'echo', false]],
     );
-    assert.deepEqual(r.ok_response?.headers_to_remove ?? [], ['x-mcp-affinity'], 'clients never choose pods');
+    const removed = r.ok_response?.headers_to_remove ?? [];
+    for (const h of ['x-mcp-affinity', 'x-mcp-principal', 'authorization']) assert.ok(removed.includes(h), `${h} removed: clients never choose pods, spoof identity or pass tokens`);
+    assert.ok(!removed.includes('x-mcp-method'));
   });
 
   it('denies a tool on the deny list with 403 and a JSON-RPC error echoing the id', async () => {
@@ -42,7 +44,8 @@ describe('ext_authz Check', () => {
   it('without a body decides from headers: allows and strips client copies of owned headers', async () => {
     const r = await gw.check(checkRequest(postHeaders({ 'x-mcp-name': 'spoofed' })));
     assert.equal(r.status.code, 0);
-    assert.deepEqual([...(r.ok_response?.headers_to_remove ?? [])].sort(), ['x-mcp-affinity', 'x-mcp-method', 'x-mcp-name']);
+    const removed = r.ok_response?.headers_to_remove ?? [];
+    for (const h of ['x-mcp-affinity', 'x-mcp-method', 'x-mcp-name']) assert.ok(removed.includes(h), h);
   });
 
   it('without a body still denies from 2026-07-28 Mcp-Method / Mcp-Name headers', async () => {

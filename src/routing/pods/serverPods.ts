@@ -19,15 +19,19 @@ export interface PodState {
   inLoadBalancer: boolean;
   ready: boolean;
   terminating: boolean;
-  /** ms epoch when draining began (annotation seen or admin drain), if draining. */
+  /** ms epoch when draining began (annotation seen, admin drain, or seen terminating while still reachable), if draining. */
   drainingSince?: number;
-  drainSource?: 'annotation' | 'admin';
+  drainSource?: 'annotation' | 'admin' | 'terminating';
 }
 
 export class ServerPods {
   private table: AffinityKeyTable;
   private snapshot: EndpointSnapshot | undefined;
   private readonly annotationDrains = new Map<string, number>();
+  /** Terminating pods Envoy still holds as DRAINING (persistent-session Service): host → ms epoch first seen. */
+  private readonly terminatingSince = new Map<string, number>();
+  /** The hosts Envoy's LB balances over: HEALTHY ones; DRAINING hosts are reachable only by host override. */
+  private lbHosts: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly config: ServerPodsConfig,
@@ -45,16 +49,22 @@ export class ServerPods {
 
   update(snapshot: EndpointSnapshot, now: number): void {
     this.snapshot = snapshot;
-    if (this.config.mode === 'hash') this.table = AffinityKeyTable.build(snapshot.envoyHosts, this.config.lb, this.xxh);
+    const ready = new Set(snapshot.endpoints.filter((e) => e.ready).map((e) => e.hostKey));
+    const lbHosts = snapshot.envoyHosts.filter((h) => ready.has(h));
+    this.lbHosts = new Set(lbHosts);
+    // Envoy's ring / table holds only HEALTHY hosts (reference/envoy.md §3.6), not the DRAINING ones.
+    if (this.config.mode === 'hash') this.table = AffinityKeyTable.build(lbHosts, this.config.lb, this.xxh);
+    const draining = new Set(snapshot.envoyHosts.filter((h) => !ready.has(h)));
+    for (const host of this.terminatingSince.keys()) if (!draining.has(host)) this.terminatingSince.delete(host);
+    for (const host of draining) if (!this.terminatingSince.has(host)) this.terminatingSince.set(host, now);
     const annotated = new Set(snapshot.endpoints.filter((e) => e.drainRequested).map((e) => e.hostKey));
     for (const host of this.annotationDrains.keys()) if (!annotated.has(host)) this.annotationDrains.delete(host);
     for (const host of annotated) if (!this.annotationDrains.has(host)) this.annotationDrains.set(host, now);
   }
 
   private drainingSince(host: string): number | undefined {
-    const a = this.annotationDrains.get(host);
-    const b = this.adminDrains().get(host);
-    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+    const since = [this.annotationDrains.get(host), this.adminDrains().get(host), this.terminatingSince.get(host)].filter((t) => t !== undefined);
+    return since.length ? Math.min(...since) : undefined;
   }
 
   /**
@@ -93,6 +103,8 @@ export class ServerPods {
     const s = this.snapshot;
     if (!s?.synced) return undefined;
     if (!s.envoyHosts.includes(host)) return 'pod_gone';
+    // A hash reaches only the LB's hosts; a DRAINING host is reachable by host override (address mode) alone.
+    if (this.config.mode === 'hash' && !this.lbHosts.has(host)) return 'pod_gone';
     const since = this.drainingSince(host);
     if (since !== undefined && now - since >= this.config.drainDeadlineMs) return 'drain_expired';
     return undefined;
@@ -112,7 +124,7 @@ export class ServerPods {
       const pod: PodState = { host: e.hostKey, inLoadBalancer: inLb.has(e.hostKey), ready: e.ready, terminating: e.terminating };
       if (since !== undefined) {
         pod.drainingSince = since;
-        pod.drainSource = this.annotationDrains.has(e.hostKey) ? 'annotation' : 'admin';
+        pod.drainSource = this.annotationDrains.has(e.hostKey) ? 'annotation' : this.adminDrains().has(e.hostKey) ? 'admin' : 'terminating';
       }
       return pod;
     });
