@@ -64,6 +64,7 @@ export class GatewayService {
     const now = this.options.now ?? Date.now;
 
     const store = (this.store = createStore(c.store, { logger: this.logger, onError: (op) => this.metrics.storeErrors.inc({ op }) }));
+    this.awaitFirstStoreAnswer(store);
     if (store.kind === 'memory') this.logger.info({ store: 'memory' }, 'memory store: state is local to this replica (single-replica mode)');
     const registry = (this.registry = createSessionRegistry(store, {
       ttlMs: c.sessions.ttlSeconds * 1000,
@@ -157,6 +158,18 @@ export class GatewayService {
     const addresses = { grpc: joinHostPort(grpcAddr.host, grpcPort), http: joinHostPort(httpAddr.host, httpPort) };
     this.logger.info({ ...addresses, store: store.kind, servers: c.servers.map((s) => s.name) }, 'mcpgw listening');
     return addresses;
+  }
+
+  /** Start-up readiness waits for the store's first answer, whether or not anything probes /readyz. */
+  private awaitFirstStoreAnswer(store: Store): void {
+    const attempt = () => {
+      if (this.shuttingDown || this.storeAnswered) return;
+      store.ping().then(
+        () => void (this.storeAnswered = true),
+        () => setTimeout(attempt, 500).unref(),
+      );
+    };
+    attempt();
   }
 
   async notReadyReasons(): Promise<string[]> {
