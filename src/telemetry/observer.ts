@@ -47,7 +47,10 @@ export class DecisionObserver {
     const reason = d.kind === 'allow' ? (d.limits?.anomaly ? 'allowed_anomaly' : 'allowed') : d.reason;
     let own;
     if (tracing.enabled && (d.kind === 'deny' || (auditing && f.final))) {
+      const sessionId = f.header('mcp-session-id');
       own = tracing.recordDecision({
+        // mcp.session.id: the audit line's keyed hash, never the raw id (a bearer credential).
+        ...(sessionId && audit ? { sessionIdHash: audit.sessionIds.hash(sessionId) } : {}),
         ...(incoming ? { parent: incoming } : {}),
         durationMs: f.seconds * 1000,
         hook: f.hook,

@@ -83,7 +83,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const logs: string[] = [];
   const sink = new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) });
   const config = o.configFor?.(pods) ?? o.config ?? gatewayConfig();
-  const gateways = Array.from({ length: o.replicas ?? 1 }, () => new GatewayService(config, createLogger('info', sink), o.service));
+  const gateways = Array.from({ length: o.replicas ?? 1 }, () => new GatewayService(config, createLogger('info', sink), { auditStream: sink, ...o.service }));
   const addresses = await Promise.all(gateways.map((g) => g.serve()));
   const simOptions: EnvoySimOptions = {
     routes: [{ authority: '*', pathPrefix: '/', cluster: 'mcp' }],
