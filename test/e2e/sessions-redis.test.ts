@@ -29,13 +29,16 @@ after(async () => {
   await redis.stop();
 });
 
-function redisStack(store: Record<string, unknown>, replicas = 2): Promise<Stack> {
-  return startStack({
+/** A stack whose replicas are ready (Redis answered), as Kubernetes would wait before sending traffic. */
+async function redisStack(store: Record<string, unknown>, replicas = 2): Promise<Stack> {
+  const stack = await startStack({
     replicas,
     configFor: (pods) =>
       pinningConfig(pods, { top: { store: { kind: 'redis', url: redis.url, keyPrefix: `e2e${process.pid}-${++prefixes}:`, commandTimeoutMs: 2000, ...store } } }),
     cluster: { lb: 'ring_hash', hashHeader: AFFINITY },
   });
+  for (const base of stack.httpBases) await until(async () => (await fetch(`${base}/readyz`)).status === 200, `${base} ready`);
+  return stack;
 }
 
 /** tools/call decisions each replica made in ext_proc's request phase (where pinning happens), from mcpgw_requests_total. */
