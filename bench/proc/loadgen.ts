@@ -1,0 +1,82 @@
+// The load generator (a child process, pinned to its own CPU when taskset is available): runs one
+// job at a time from the parent over IPC, a fixed number of requests in flight, and answers with
+// the latency histogram summary.
+import { newHistogram, recordNs, summarize, type LatencySummary } from '../histogram.js';
+import { workload, type WorkloadName } from '../workloads.js';
+import { envoyClients } from './client.js';
+
+export interface LoadJob {
+  target: string;
+  workload: WorkloadName;
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+  /** Stops early after this many measured requests. */
+  maxRequests?: number;
+  channels: number;
+}
+
+export interface LoadResult extends LatencySummary {
+  errors: number;
+  firstError?: string;
+  elapsedMs: number;
+  /** Completed requests per second over the measured window. */
+  rps: number;
+}
+
+export async function runLoad(job: LoadJob): Promise<LoadResult> {
+  const clients = envoyClients(job.target, job.channels);
+  const w = workload(job.workload);
+  try {
+    await w.prepare(clients);
+    const h = newHistogram();
+    let errors = 0;
+    let firstError: string | undefined;
+    let measuring = false;
+    let measured = 0;
+    let stop = false;
+    const worker = async () => {
+      while (!stop) {
+        const t0 = process.hrtime.bigint();
+        try {
+          await w.op(clients);
+        } catch (e) {
+          if (measuring) errors++;
+          firstError ??= (e as Error).message;
+          continue;
+        }
+        if (!measuring || stop) continue;
+        recordNs(h, Number(process.hrtime.bigint() - t0));
+        if (job.maxRequests !== undefined && ++measured >= job.maxRequests) stop = true;
+      }
+    };
+    const workers = Array.from({ length: job.concurrency }, worker);
+    await new Promise((r) => setTimeout(r, job.warmupMs));
+    measuring = true;
+    const started = process.hrtime.bigint();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => ((stop = true), resolve()), job.durationMs);
+      const poll = setInterval(() => stop && (clearTimeout(timer), clearInterval(poll), resolve()), 5);
+      timer.unref?.();
+    });
+    stop = true;
+    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+    await Promise.all(workers);
+    const s = summarize(h);
+    return { ...s, errors, ...(firstError ? { firstError } : {}), elapsedMs: Math.round(elapsedMs), rps: Math.round((s.count / elapsedMs) * 1000) };
+  } finally {
+    clients.close();
+  }
+}
+
+if (process.send) {
+  process.on('message', (m: { id: number; job?: LoadJob; stop?: boolean }) => {
+    if (m.stop) return process.exit(0);
+    if (!m.job) return;
+    runLoad(m.job).then(
+      (result) => process.send?.({ id: m.id, result }),
+      (err: Error) => process.send?.({ id: m.id, error: err.message }),
+    );
+  });
+  process.send({ ready: true });
+}

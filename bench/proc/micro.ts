@@ -1,0 +1,37 @@
+// Child entry for in-process rows (run with --expose-gc, one job per process so heaps start clean).
+import { affinityBench } from '../micro/affinity.js';
+import { memoryRegistryBytes, redisBytes } from '../micro/memory.js';
+import { memorySessions, redisSessions } from '../micro/sessions.js';
+import type { HashLbPolicy } from '../../src/routing/index.js';
+
+export type MicroJob =
+  | { micro: 'affinity'; policy: HashLbPolicy; pods: number; builds: number; lookups: number }
+  | { micro: 'sessions-memory'; n: number; samples: number; initSamples: number }
+  | { micro: 'sessions-redis'; url: string; n: number; samples: number; keyPrefix: string; budgetMs?: number }
+  | { micro: 'memory-registry'; n: number }
+  | { micro: 'memory-redis'; url: string; n: number; keyPrefix: string };
+
+async function run(job: MicroJob): Promise<unknown> {
+  switch (job.micro) {
+    case 'affinity':
+      return affinityBench(job.policy, job.pods, job.builds, job.lookups);
+    case 'sessions-memory':
+      return memorySessions(job.n, job.samples, job.initSamples);
+    case 'sessions-redis':
+      return redisSessions(job.url, job.n, job.samples, job.keyPrefix, job.budgetMs);
+    case 'memory-registry':
+      return memoryRegistryBytes(job.n);
+    case 'memory-redis':
+      return redisBytes(job.url, job.n, job.keyPrefix);
+  }
+}
+
+process.on('message', (m: { id: number; job?: MicroJob; stop?: boolean }) => {
+  if (m.stop) return process.exit(0);
+  if (!m.job) return;
+  run(m.job).then(
+    (result) => process.send?.({ id: m.id, result }),
+    (err: Error) => process.send?.({ id: m.id, error: err.stack ?? err.message }),
+  );
+});
+process.send?.({ ready: true });

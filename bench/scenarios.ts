@@ -1,0 +1,284 @@
+// Every row of the bench, in print order. A scenario is an id, a section, a title and a run that
+// returns its rows (a scenario may produce several, e.g. a scaling comparison); adding a row is
+// one more entry here. Pending rows name the issue that makes them possible.
+import type { BenchContext } from './context.js';
+import type { LatencySummary } from './histogram.js';
+import { AUTHORITY, MCP_PATH } from './messages.js';
+import type { AffinityResult } from './micro/affinity.js';
+import type { RedisMemoryResult } from './micro/memory.js';
+import { podHosts } from './micro/rig.js';
+import type { RedisSessionsResult, SessionsResult } from './micro/sessions.js';
+import type { LoadResult } from './proc/loadgen.js';
+import { cellOf, pairRow, ratio, type Row } from './report.js';
+import { sseFirstEvent } from './sse.js';
+import type { WorkloadName } from './workloads.js';
+
+export interface Scenario {
+  id: string;
+  section: string;
+  title: string;
+  /** Server processes are kept for the scenarios of one group, then stopped (one profile per group). */
+  group?: string;
+  needsRedis?: boolean;
+  needsCluster?: boolean;
+  /** "pending: issue N": listed, not run. */
+  pending?: string;
+  run?(ctx: BenchContext): Promise<Row[]>;
+}
+
+const SECTIONS = {
+  check: 'ext_authz Check: mcpgw vs bare grpc-js Check (OK)',
+  extproc: 'ext_proc request (headers + BUFFERED body + response headers): mcpgw vs bare echo processor',
+  routing: 'Routing: affinity key precomputation and lookup; initialize through ext_proc by pod count',
+  sessions: 'Sessions: follow-up decision time by registry size (memory, Redis)',
+  sse: 'SSE first-event latency through envoy-sim',
+  memory: 'Memory per session',
+  identity: 'Identity and policy',
+  limits: 'Limits',
+  cluster: 'node:cluster prototype (bench only): 1 process vs 2 workers sharing the port, nothing pinned',
+} as const;
+
+/** mcpgw's config for the gRPC rows: one server, the default memory store, info logs (to /dev/null). */
+export function mcpgwConfig(pods = 0): Record<string, unknown> {
+  return {
+    listen: { grpc: '127.0.0.1:0', http: '127.0.0.1:0' },
+    log: { level: 'info' },
+    shutdown: { graceSeconds: 1 },
+    servers: [{ name: 'docs', match: { hosts: [AUTHORITY], pathPrefix: MCP_PATH }, tools: { deny: ['delete_*'] }, ...(pods ? { endpoints: { static: podHosts(pods) } } : {}) }],
+  };
+}
+
+const ISSUE8_CHECK = 'p50 ≤ 1.2x, p99 ≤ 1.5x';
+const ISSUE8_EXTPROC = 'p50 ≤ 1.25x';
+const ISSUE8_RPS = 'rps ≥ 0.8x';
+const ISSUE8_SCALING = 'p50 ≤ 1.10x (small→large)';
+
+function grpcPair(section: keyof typeof SECTIONS, workload: WorkloadName, concurrency: number, target: string, check: (r: NonNullable<Row['ratio']>) => boolean): Scenario {
+  const id = `${section}.c${concurrency}`;
+  return {
+    id,
+    section: SECTIONS[section],
+    title: `${concurrency} in flight`,
+    group: section,
+    async run(ctx) {
+      const bare = await ctx.server('bare', { kind: 'bare' });
+      const gw = await ctx.server(`mcpgw-${section}`, { kind: 'mcpgw', config: mcpgwConfig() });
+      // Baseline first, then mcpgw, level by level: drift lands on both.
+      const b = await ctx.load({ target: bare, workload, concurrency });
+      const m = await ctx.load({ target: gw, workload, concurrency });
+      const saturation = concurrency === Math.max(...ctx.opts.sizes.levels);
+      const fullTarget = saturation ? `${target}, ${ISSUE8_RPS}` : target;
+      return [
+        pairRow({ id, section: SECTIONS[section], title: `${concurrency} in flight${saturation ? ' (saturation)' : ''}`, baselineName: 'bare', target: fullTarget }, cellOf(m), cellOf(b), (r) => check(r) && (!saturation || (r.rps ?? 0) >= 0.8)),
+      ];
+    },
+  };
+}
+
+function scalingRow(id: string, section: string, title: string, small: LatencySummary, large: LatencySummary, note?: string): Row {
+  return { ...pairRow({ id, section, title, baselineName: 'small', target: ISSUE8_SCALING }, cellOf(large), cellOf(small), (r) => (r.p50 ?? Infinity) <= 1.1), ...(note ? { note } : {}) };
+}
+
+function latencyRow(id: string, section: string, title: string, s: LatencySummary | LoadResult, note?: string): Row {
+  return { id, section, title, status: 'ok', subject: cellOf(s), ...(note ? { note } : {}) };
+}
+
+const fmtCount = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
+
+function affinityScenario(policy: 'ring_hash' | 'maglev'): Scenario {
+  const short = policy === 'ring_hash' ? 'ring' : 'maglev';
+  return {
+    id: `routing.keys.${short}`,
+    section: SECTIONS.routing,
+    title: `AffinityKeyTable (${policy}) build and keyFor lookup for 3, 30, 300 pods`,
+    async run(ctx) {
+      const rows: Row[] = [];
+      const results: Record<number, AffinityResult> = {};
+      const counts = [3, 30, 300];
+      const measured = await ctx.microBatch<AffinityResult>(counts.map((pods) => ({ micro: 'affinity', policy, pods, builds: ctx.opts.sizes.affinityBuilds, lookups: ctx.opts.sizes.lookups })));
+      for (const [i, pods] of counts.entries()) {
+        const r = measured[i]!;
+        results[pods] = r;
+        rows.push(latencyRow(`routing.keys.${short}.build.${pods}`, SECTIONS.routing, `key precomputation, ${pods} pods (${policy}, per endpoint change)`, r.build));
+      }
+      const [small, large] = [results[3]!, results[300]!];
+      rows.push({
+        id: `routing.keys.${short}.lookup`,
+        section: SECTIONS.routing,
+        title: `per-request keyFor, 300 vs 3 pods (${policy})`,
+        status: 'ok',
+        value: large.lookupNsPerOp,
+        unit: 'ns/op',
+        note: `3 pods: ${small.lookupNsPerOp} ns/op; ratio ${ratio(large.lookupNsPerOp, small.lookupNsPerOp)}x`,
+      });
+      return rows;
+    },
+  };
+}
+
+function initializeByPods(): Scenario {
+  return {
+    id: 'routing.initialize',
+    section: SECTIONS.routing,
+    title: 'initialize through ext_proc (pod choice + key + binding), static endpoints, 16 in flight',
+    group: 'initialize',
+    async run(ctx) {
+      const res: Record<number, LoadResult> = {};
+      for (const pods of [3, 300]) {
+        const target = await ctx.server(`mcpgw-initialize-${pods}`, { kind: 'mcpgw', config: mcpgwConfig(pods) });
+        res[pods] = await ctx.load({ target, workload: 'extproc-initialize', concurrency: 16, durationMs: 600_000, maxRequests: ctx.opts.sizes.initializeRequests });
+      }
+      const [a, b] = [res[3]!, res[300]!];
+      return [
+        latencyRow('routing.initialize.pods3', SECTIONS.routing, 'initialize, 3 pods', a),
+        latencyRow('routing.initialize.pods300', SECTIONS.routing, 'initialize, 300 pods', b),
+        scalingRow('routing.initialize.scaling', SECTIONS.routing, 'initialize p50, 300 vs 3 pods', a, b, `${a.count} sessions created per case`),
+      ];
+    },
+  };
+}
+
+function memorySessionsScenario(): Scenario {
+  return {
+    id: 'sessions.memory',
+    section: SECTIONS.sessions,
+    title: 'MemorySessionRegistry: follow-up and initialize decisions by session count',
+    async run(ctx) {
+      const s = ctx.opts.sizes;
+      const [small, large] = (await ctx.microBatch<SessionsResult>([
+        { micro: 'sessions-memory', n: s.sessionsSmall, samples: s.decisionSamples, initSamples: Math.min(200, s.decisionSamples) },
+        { micro: 'sessions-memory', n: s.sessionsLarge, samples: s.decisionSamples, initSamples: s.largeInitializeSamples },
+      ])) as [SessionsResult, SessionsResult];
+      const [n0, n1] = [fmtCount(small.sessions), fmtCount(large.sessions)];
+      return [
+        latencyRow(`sessions.memory.follow.small`, SECTIONS.sessions, `follow-up decision, ${n0} sessions (memory)`, small.followUp),
+        latencyRow(`sessions.memory.follow.large`, SECTIONS.sessions, `follow-up decision, ${n1} sessions (memory)`, large.followUp, `filled in ${large.fillMs} ms`),
+        scalingRow('sessions.memory.follow.scaling', SECTIONS.sessions, `follow-up p50, ${n1} vs ${n0} sessions (memory)`, small.followUp, large.followUp),
+        scalingRow('sessions.memory.initialize.scaling', SECTIONS.sessions, `initialize decision, ${n1} vs ${n0} sessions (memory)`, small.initialize!, large.initialize!, 'livePerPod walks every binding'),
+      ];
+    },
+  };
+}
+
+function redisSessionsScenario(): Scenario {
+  return {
+    id: 'sessions.redis',
+    section: SECTIONS.sessions,
+    title: 'RedisSessionRegistry: follow-up decision, in-process cache hit vs Redis round trip',
+    needsRedis: true,
+    async run(ctx) {
+      const s = ctx.opts.sizes;
+      const url = ctx.redisUrl!;
+      const [small, large] = (await ctx.microBatch<RedisSessionsResult>([
+        { micro: 'sessions-redis', url, n: s.sessionsSmall, samples: s.decisionSamples, keyPrefix: 'bench-small:' },
+        { micro: 'sessions-redis', url, n: s.redisSessionsLarge, samples: s.decisionSamples, keyPrefix: 'bench-large:', budgetMs: s.redisFillBudgetMs },
+      ])) as [RedisSessionsResult, RedisSessionsResult];
+      const [n0, n1] = [fmtCount(small.sessions), fmtCount(large.sessions)];
+      const fill = `${n1} written through the registry in ${Math.round(large.fillMs / 1000)} s`;
+      return [
+        latencyRow('sessions.redis.cache.small', SECTIONS.sessions, `cache hit, ${n0} sessions`, small.cacheHit),
+        latencyRow('sessions.redis.cache.large', SECTIONS.sessions, `cache hit, ${n1} sessions`, large.cacheHit),
+        scalingRow('sessions.redis.cache.scaling', SECTIONS.sessions, `cache hit p50, ${n1} vs ${n0}`, small.cacheHit, large.cacheHit),
+        latencyRow('sessions.redis.redis.small', SECTIONS.sessions, `Redis hit (GET+PTTL), ${n0} sessions`, small.redisHit),
+        latencyRow('sessions.redis.redis.large', SECTIONS.sessions, `Redis hit (GET+PTTL), ${n1} sessions`, large.redisHit, fill),
+        scalingRow('sessions.redis.redis.scaling', SECTIONS.sessions, `Redis hit p50, ${n1} vs ${n0}`, small.redisHit, large.redisHit),
+      ];
+    },
+  };
+}
+
+function sseScenario(): Scenario {
+  return {
+    id: 'sse.first-event',
+    section: SECTIONS.sse,
+    title: 'tools/call whose first SSE event is a notification: time to that event at the client',
+    async run(ctx) {
+      const r = await sseFirstEvent(ctx.opts.sizes.sseIterations, ctx.cpu(true, 1));
+      return [pairRow({ id: 'sse.first-event', section: SECTIONS.sse, title: 'first SSE event, with mcpgw (ext_authz + ext_proc) vs envoy-sim alone', baselineName: 'no mcpgw' }, cellOf(r.withMcpgw), cellOf(r.direct))];
+    },
+  };
+}
+
+function memoryScenario(): Scenario {
+  return {
+    id: 'memory.process',
+    section: SECTIONS.memory,
+    title: 'heapUsed delta per binding in MemorySessionRegistry',
+    async run(ctx) {
+      const n = ctx.opts.sizes.memorySessions;
+      const bytes = await ctx.micro<number>({ micro: 'memory-registry', n });
+      return [{ id: 'memory.process.memory-registry', section: SECTIONS.memory, title: `MemorySessionRegistry, heapUsed delta over ${fmtCount(n)} bindings`, status: 'ok', value: bytes, unit: 'B/session' }];
+    },
+  };
+}
+
+function redisMemoryScenario(): Scenario {
+  return {
+    id: 'memory.redis',
+    section: SECTIONS.memory,
+    title: 'RedisSessionRegistry LRU heap and Redis memory per binding',
+    needsRedis: true,
+    async run(ctx) {
+      const n = ctx.opts.sizes.redisMemorySessions;
+      const r = await ctx.micro<RedisMemoryResult>({ micro: 'memory-redis', url: ctx.redisUrl!, n, keyPrefix: 'bench-mem:' });
+      const row = (id: string, title: string, value: number): Row => ({ id, section: SECTIONS.memory, title, status: 'ok', value, unit: 'B/session' });
+      return [
+        row('memory.process.redis-lru', `RedisSessionRegistry in-process LRU, heapUsed delta over ${fmtCount(n)} bindings`, r.lruBytesPerSession),
+        row('memory.redis.used-memory', `Redis INFO used_memory delta per binding (key + pod set + indexes), ${fmtCount(n)} bindings`, r.redisBytesPerSession),
+        row('memory.redis.binding-key', 'Redis MEMORY USAGE of one binding key', r.bindingKeyBytes),
+      ];
+    },
+  };
+}
+
+function clusterScenario(workload: WorkloadName, label: string): Scenario {
+  const id = `cluster.${label}`;
+  return {
+    id,
+    section: SECTIONS.cluster,
+    title: `${label}: 2 cluster workers vs 1 process, 128 in flight over 4 connections`,
+    group: 'cluster',
+    needsCluster: true,
+    async run(ctx) {
+      const single = await ctx.server('mcpgw-single', { kind: 'mcpgw', config: mcpgwConfig(), pinned: false });
+      const workers = await ctx.server('mcpgw-cluster', { kind: 'mcpgw-cluster', config: mcpgwConfig(), pinned: false, workers: 2 });
+      const job = { workload, concurrency: 128, channels: 4 };
+      const one = await ctx.load({ ...job, target: single }, false);
+      const two = await ctx.load({ ...job, target: workers }, false);
+      const [rss1, rss2] = [await ctx.serverMemory('mcpgw-single'), await ctx.serverMemory('mcpgw-cluster')];
+      const mb = (b: number | undefined) => (b === undefined ? '?' : `${Math.round(b / 2 ** 20)} MB`);
+      return [pairRow({ id, section: SECTIONS.cluster, title: `${label}, 2 workers vs 1 process`, baselineName: '1 process', note: `RSS ${mb(rss2)} (2 workers + primary) vs ${mb(rss1)}` }, cellOf(two), cellOf(one))];
+    },
+  };
+}
+
+const pending = (id: string, section: keyof typeof SECTIONS, title: string, issue: number): Scenario => ({ id, section: SECTIONS[section], title, pending: `pending: issue ${issue}` });
+
+export function scenarios(levels: number[]): Scenario[] {
+  return [
+    ...levels.map((c) => grpcPair('check', 'check', c, ISSUE8_CHECK, (r) => (r.p50 ?? Infinity) <= 1.2 && (r.p99 ?? Infinity) <= 1.5)),
+    pending('check.token.cached', 'identity', 'Check with a cached (already verified) token vs bare', 4),
+    pending('check.token.rs256', 'identity', 'Check with a fresh RS256 token', 4),
+    pending('check.token.es256', 'identity', 'Check with a fresh ES256 token', 4),
+    pending('check.rules.10', 'identity', 'Check with 10 authorization rules', 4),
+    pending('check.rules.10000', 'identity', 'Check with 10,000 authorization rules (≤ +10% p50 vs 10)', 4),
+    ...levels.map((c) => grpcPair('extproc', 'extproc-call', c, ISSUE8_EXTPROC, (r) => (r.p50 ?? Infinity) <= 1.25)),
+    affinityScenario('ring_hash'),
+    affinityScenario('maglev'),
+    initializeByPods(),
+    memorySessionsScenario(),
+    redisSessionsScenario(),
+    sseScenario(),
+    memoryScenario(),
+    redisMemoryScenario(),
+    pending('limits.memory.1', 'limits', 'decision time with 1 limit per request (memory)', 5),
+    pending('limits.memory.3', 'limits', 'decision time with 3 limits per request (memory)', 5),
+    pending('limits.memory.10', 'limits', 'decision time with 10 limits per request (memory)', 5),
+    pending('limits.redis.1', 'limits', 'decision time with 1 limit per request (Redis)', 5),
+    pending('limits.redis.3', 'limits', 'decision time with 3 limits per request (Redis)', 5),
+    pending('limits.redis.10', 'limits', 'decision time with 10 limits per request (Redis)', 5),
+    pending('limits.redis.round-trips', 'limits', 'Redis round trips per request (target: 1, pipelined)', 5),
+    clusterScenario('check', 'check'),
+    clusterScenario('extproc-stateless', 'extproc'),
+  ];
+}

@@ -1,0 +1,44 @@
+// What one "request" is for each gRPC row. The same workload (same messages) runs against mcpgw and
+// against the bare baseline.
+import { randomUUID } from 'node:crypto';
+import { INITIALIZE_BODY, checkRequest, processingSequence } from './messages.js';
+import type { EnvoyClients } from './proc/client.js';
+
+export type WorkloadName = 'check' | 'extproc-call' | 'extproc-stateless' | 'extproc-initialize';
+
+export interface Workload {
+  /** Runs once before warm-up (e.g. opens the MCP session the requests belong to). */
+  prepare(c: EnvoyClients): Promise<void>;
+  op(c: EnvoyClients): Promise<unknown>;
+}
+
+/** Mcp-Session-Id of the bench session: a UUID, as SDK servers mint them. */
+const SESSION_ID = '3f2b8c1e-9d4a-4f6b-8a7e-5c1d2e3f4a5b';
+
+function initializeSequence(sessionId: string) {
+  return processingSequence({ body: INITIALIZE_BODY, responseHeaders: { 'mcp-session-id': sessionId, 'content-type': 'application/json' } });
+}
+
+export function workload(name: WorkloadName): Workload {
+  switch (name) {
+    case 'check': {
+      const req = checkRequest(undefined, { 'mcp-session-id': SESSION_ID });
+      return { prepare: async () => undefined, op: (c) => c.check(req) };
+    }
+    case 'extproc-call': {
+      // A tools/call in an open session: mcpgw looks the binding up (a memory-store hit) and writes
+      // the affinity header; the session is opened through ext_proc exactly as Envoy would.
+      const seq = processingSequence({ extraHeaders: { 'mcp-session-id': SESSION_ID } });
+      return { prepare: async (c) => void (await c.process(initializeSequence(SESSION_ID))), op: (c) => c.process(seq) };
+    }
+    case 'extproc-stateless': {
+      // The same tools/call without a session (nothing to look up): for replicas that share no state.
+      const seq = processingSequence();
+      return { prepare: async () => undefined, op: (c) => c.process(seq) };
+    }
+    case 'extproc-initialize':
+      // A new session per request: mcpgw chooses the pod (fewest live sessions), writes its key and
+      // records the binding on the response headers.
+      return { prepare: async () => undefined, op: (c) => c.process(initializeSequence(randomUUID())) };
+  }
+}
