@@ -69,6 +69,7 @@ export const sessionsSchema = z
   .strictObject({
     ttlSeconds: integer(60, 30 * 86_400).default(86_400).describe('Sliding lifetime of a session binding: each request extends it.'),
     drainDeadlineSeconds: integer(0, 7 * 86_400).default(3600).describe('How long sessions on a draining pod keep routing to it before they get 404.'),
+    maxInMemory: integer(1000, 100_000_000).default(1_000_000).describe('Memory store only: most bindings kept (about 300 bytes each); beyond it the least recently used session ends early.'),
   })
   .readonly();
 

@@ -69,6 +69,7 @@ export class GatewayService {
     const registry = (this.registry = createSessionRegistry(store, {
       ttlMs: c.sessions.ttlSeconds * 1000,
       cache: c.store.kind === 'redis' ? { max: c.store.cacheSize, ttlMs: c.store.cacheTtlSeconds * 1000 } : { max: 0, ttlMs: 0 },
+      maxSessions: c.sessions.maxInMemory,
       logger: this.logger,
     }));
     const drainLifetime = c.sessions.drainDeadlineSeconds * 1000 + DRAIN_MARK_GRACE_MS;

@@ -9,12 +9,14 @@ import { assertValidBinding, assertValidLimit, isValidServerName, isValidSession
 export interface MemorySessionRegistryOptions {
   /** Sliding TTL of a binding. */
   ttlMs: number;
-  /** Most bindings kept; beyond it the least recently used one ends (reported as 'expired'). Default 100000. */
+  /** Most bindings kept; beyond it the least recently used one ends (reported as 'expired'). Default 1,000,000. */
   maxSessions?: number;
   now?: () => number;
 }
 
-const DEFAULT_MAX_SESSIONS = 100_000;
+const DEFAULT_MAX_SESSIONS = 1_000_000;
+/** Expired bindings are swept (an O(sessions) walk) at most this often, on the clock the registry uses. */
+const SWEEP_INTERVAL_MS = 10_000;
 
 /**
  * Ends seen by onEnded: every local delete (with its reason), deleteByPod ('pod_gone'), and expiry
@@ -25,9 +27,13 @@ export class MemorySessionRegistry implements SessionRegistry {
   private readonly ended = new EndListeners();
   private readonly bindings: LRUCache<string, SessionBinding>;
   private readonly refreshAfterMs: number;
+  /** server → pod → live bindings, kept as bindings come and go so new sessions cost no walk. */
+  private readonly perPod = new Map<string, Map<string, number>>();
+  private readonly now: () => number;
+  private lastSweep = -Infinity;
 
   constructor(options: MemorySessionRegistryOptions) {
-    const now = options.now ?? Date.now;
+    const now = (this.now = options.now ?? Date.now);
     this.refreshAfterMs = options.ttlMs / 20;
     this.bindings = new LRUCache<string, SessionBinding>({
       max: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
@@ -36,10 +42,20 @@ export class MemorySessionRegistry implements SessionRegistry {
       // injected test clock would not move.
       ttlResolution: 0,
       perf: { now },
+      // Every way a binding leaves (overwrite, delete, expiry, eviction) passes here exactly once.
       dispose: (b, _key, reason) => {
+        this.count(b, -1);
         if (reason === 'expire' || reason === 'evict') this.ended.emit(b, 'expired');
       },
     });
+  }
+
+  private count(b: SessionBinding, delta: 1 | -1): void {
+    let pods = this.perPod.get(b.server);
+    if (!pods) this.perPod.set(b.server, (pods = new Map()));
+    const n = (pods.get(b.pod) ?? 0) + delta;
+    if (n > 0) pods.set(b.pod, n);
+    else pods.delete(b.pod);
   }
 
   async get(server: string, id: string): Promise<SessionBinding | undefined> {
@@ -49,6 +65,7 @@ export class MemorySessionRegistry implements SessionRegistry {
 
   async put(b: SessionBinding): Promise<void> {
     assertValidBinding(b);
+    this.count(b, 1);
     this.bindings.set(listPosition(b.server, b.id), { ...b });
   }
 
@@ -58,6 +75,7 @@ export class MemorySessionRegistry implements SessionRegistry {
     const current = this.bindings.get(key);
     // Deleted, expired or re-bound meanwhile: a stale copy must not bring the session back.
     if (!current || current.pod !== b.pod) return;
+    this.count(current, 1);
     this.bindings.set(key, { ...current, lastSeenAt: now });
   }
 
@@ -71,14 +89,17 @@ export class MemorySessionRegistry implements SessionRegistry {
     return b;
   }
 
-  /** O(sessions): walks every binding (after purging expired ones) so the count is exact. */
+  /**
+   * Counts kept up to date as bindings change; expired ones leave at the next sweep (at most every
+   * 10 s of clock time), so a session can count up to that long after it expired.
+   */
   async livePerPod(server: string): Promise<Map<string, number>> {
-    this.bindings.purgeStale();
-    const counts = new Map<string, number>();
-    for (const b of this.bindings.values()) {
-      if (b.server === server) counts.set(b.pod, (counts.get(b.pod) ?? 0) + 1);
+    const t = this.now();
+    if (t - this.lastSweep >= SWEEP_INTERVAL_MS) {
+      this.lastSweep = t;
+      this.bindings.purgeStale();
     }
-    return counts;
+    return new Map(this.perPod.get(server));
   }
 
   async list(q: SessionListQuery): Promise<SessionPage> {

@@ -106,6 +106,7 @@ export class AuditLog {
   private readonly destination: DestinationStream | NodeJS.WritableStream;
   private readonly ownsDestination: boolean;
   private readonly writeArguments: ArgumentsWriter;
+  private flushTimer?: NodeJS.Timeout;
 
   /** Opens the destination (a file is created with its directory); throws on an invalid redact path. */
   constructor(private readonly opts: AuditOptions) {
@@ -114,7 +115,16 @@ export class AuditLog {
     const d = opts.destination;
     this.ownsDestination = !(typeof d === 'object' && 'stream' in d);
     this.destination =
-      typeof d === 'object' && 'stream' in d ? d.stream : pino.destination({ dest: d === 'stdout' ? 1 : d.file, sync: false, mkdir: true });
+      typeof d === 'object' && 'stream' in d
+        ? d.stream
+        : // Lines are gathered into 4 KiB writes (one syscall per line was the audit log's main cost,
+          // docs/performance.md) and flushed at least once a second, so none waits longer.
+          pino.destination({ dest: d === 'stdout' ? 1 : d.file, sync: false, mkdir: true, minLength: 4096 });
+    if (this.ownsDestination) {
+      const boom = this.destination as ReturnType<typeof pino.destination>;
+      this.flushTimer = setInterval(() => boom.flush(), 1000);
+      this.flushTimer.unref();
+    }
     const onError = opts.onError ?? ((err: Error) => process.emitWarning(`audit log write failed: ${err.message}`));
     if (this.ownsDestination) (this.destination as NodeJS.EventEmitter).on('error', onError);
     this.logger = pino(
@@ -156,6 +166,7 @@ export class AuditLog {
 
   /** Flushes; closes a file destination (stdout and caller-owned streams stay open). */
   async close(): Promise<void> {
+    clearInterval(this.flushTimer);
     if (!this.ownsDestination) return;
     const boom = this.destination as ReturnType<typeof pino.destination>;
     if (this.opts.destination === 'stdout') {

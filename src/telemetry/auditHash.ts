@@ -2,6 +2,7 @@
 // guessed id) and tool arguments (plain SHA-256 of canonical JSON, so an investigator can check
 // "were these the arguments?" without the log holding them).
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 /** Hex characters kept of a session id hash: 64 bits, enough to tell sessions apart in one log. */
 const SESSION_HASH_HEX = 16;
@@ -20,9 +21,17 @@ export class SessionIdHasher {
     this.key = this.perProcess ? randomBytes(32) : Buffer.from(salt!, 'utf8');
   }
 
+  /** A session's requests repeat its id: hash each live id once, not once per request. */
+  private readonly recent = new LRUCache<string, string>({ max: 10_000 });
+
   /** HMAC-SHA-256(salt, id), hex, first 16 characters. */
   hash(sessionId: string): string {
-    return createHmac('sha256', this.key).update(sessionId, 'utf8').digest('hex').slice(0, SESSION_HASH_HEX);
+    let h = this.recent.get(sessionId);
+    if (h === undefined) {
+      h = createHmac('sha256', this.key).update(sessionId, 'utf8').digest('hex').slice(0, SESSION_HASH_HEX);
+      this.recent.set(sessionId, h);
+    }
+    return h;
   }
 }
 

@@ -49,7 +49,7 @@ test('defaults fill everything except servers', () => {
         affinity: { header: 'x-mcp-affinity', mode: 'hash', loadBalancer: 'ring_hash', minimumRingSize: 1024, tableSize: 65537 },
       },
     ],
-    sessions: { ttlSeconds: 86400, drainDeadlineSeconds: 3600 },
+    sessions: { ttlSeconds: 86400, drainDeadlineSeconds: 3600, maxInMemory: 1000000 },
   });
 });
 
