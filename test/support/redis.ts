@@ -21,8 +21,17 @@ export interface RedisProcess {
 }
 
 export async function startRedis(): Promise<RedisProcess> {
-  const port = await freePort();
-  let child: ChildProcess | undefined = await spawnRedis(port);
+  // A free port can be taken by another test file's server before ours binds it: try another.
+  let port = 0;
+  let child: ChildProcess | undefined;
+  for (let attempt = 1; !child; attempt++) {
+    port = await freePort();
+    try {
+      child = await spawnRedis(port);
+    } catch (err) {
+      if (attempt >= 5) throw err;
+    }
+  }
   const end = async (signal: NodeJS.Signals) => {
     const c = child;
     child = undefined;
@@ -51,7 +60,9 @@ async function spawnRedis(port: number): Promise<ChildProcess> {
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!(await answersPing(port))) {
+  // The answer must come from this child: another test's redis-server may hold the port (this one
+  // then exits on bind), and sharing it would let that test's kill() take ours down.
+  while ((await serverPid(port)) !== child.pid) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -62,20 +73,23 @@ async function spawnRedis(port: number): Promise<ChildProcess> {
   return child;
 }
 
-function answersPing(port: number): Promise<boolean> {
+/** The process id of the redis-server answering on `port` (INFO server), if one answers. */
+function serverPid(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     let reply = '';
-    const done = (ok: boolean) => {
+    const done = (pid: number | undefined) => {
       socket.destroy();
-      resolve(ok);
+      resolve(pid);
     };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.setTimeout(500, () => done(undefined));
+    socket.once('error', () => done(undefined));
+    socket.once('connect', () => socket.write('INFO server\r\n'));
     socket.on('data', (d) => {
       reply += d.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      const m = /process_id:(\d+)/.exec(reply);
+      if (m) done(Number(m[1]));
+      else if (reply.startsWith('-')) done(undefined);
     });
   });
 }
