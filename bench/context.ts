@@ -1,5 +1,7 @@
 // What scenarios share: the load generator, server processes (per group, so profiles are per
 // group), fresh children for in-process rows, and the optional redis-server.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BenchOptions } from './options.js';
 import { benchEntry, spawnChild, type Child } from './proc/spawn.js';
@@ -25,6 +27,7 @@ export class BenchContext {
   private loadgenPinned?: boolean;
   private readonly servers = new Map<string, Child>();
   readonly profiles: Array<{ name: string; dir: string }> = [];
+  private scratchDir?: string;
 
   constructor(
     readonly opts: BenchOptions,
@@ -59,7 +62,13 @@ export class BenchContext {
     const nodeFlags = profiled ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
     if (profiled) this.profiles.push({ name, dir });
     const entry = spec.kind === 'bare' ? './bareServer.ts' : spec.kind === 'mcpgw' ? './mcpgwServer.ts' : '../cluster/mcpgwCluster.ts';
-    const env: Record<string, string> = { MCPGW_BENCH_CONFIG: JSON.stringify(spec.config ?? {}), MCPGW_BENCH_WORKERS: String(spec.workers ?? 2) };
+    const config = JSON.stringify(spec.config ?? {});
+    const env: Record<string, string> = { MCPGW_BENCH_WORKERS: String(spec.workers ?? 2) };
+    // A large config (10,000 rules) does not fit in one environment variable (128 KiB on Linux).
+    if (config.length > 32_768) {
+      env.MCPGW_BENCH_CONFIG_FILE = path.join(this.scratch(), `${name}.config.json`);
+      writeFileSync(env.MCPGW_BENCH_CONFIG_FILE, config);
+    } else env.MCPGW_BENCH_CONFIG = config;
     const child = await spawnChild(benchEntry(entry), { cpu: this.cpu(spec.pinned ?? true, SERVER_CPU), nodeFlags, env });
     this.servers.set(name, child);
     return String(child.ready.grpc);
@@ -97,8 +106,14 @@ export class BenchContext {
     }
   }
 
+  /** A temporary directory for this run (JWKS, token pools, large configs), removed by close(). */
+  scratch(): string {
+    return (this.scratchDir ??= mkdtempSync(path.join(tmpdir(), 'mcpgw-bench-')));
+  }
+
   async close(): Promise<void> {
     await this.stopServers();
     await this.loadgenChild?.stop();
+    if (this.scratchDir) rmSync(this.scratchDir, { recursive: true, force: true });
   }
 }

@@ -35,6 +35,13 @@ export interface Sizes {
   sseIterations: number;
   memorySessions: number;
   redisMemorySessions: number;
+  /**
+   * Distinct tokens per fresh-token pool. Above the verified-token cache (10,000 entries) a cyclic walk
+   * never hits; below it, the pool must outlast the requests of the run (quick, tiny).
+   */
+  freshTokens: number;
+  /** Levels (in flight) of the fresh-token rows. */
+  tokenLevels: number[];
 }
 
 const SIZES: Record<Mode, Sizes> = {
@@ -54,6 +61,8 @@ const SIZES: Record<Mode, Sizes> = {
     sseIterations: 200,
     memorySessions: 200_000,
     redisMemorySessions: 50_000,
+    freshTokens: 10_500,
+    tokenLevels: [1, 16],
   },
   quick: {
     levels: [1, 16, 128],
@@ -71,6 +80,8 @@ const SIZES: Record<Mode, Sizes> = {
     sseIterations: 30,
     memorySessions: 20_000,
     redisMemorySessions: 5000,
+    freshTokens: 6000,
+    tokenLevels: [1, 16],
   },
   tiny: {
     levels: [1, 16, 128],
@@ -89,6 +100,8 @@ const SIZES: Record<Mode, Sizes> = {
     sseIterations: 6,
     memorySessions: 2000,
     redisMemorySessions: 1000,
+    freshTokens: 600,
+    tokenLevels: [1],
   },
 };
 

@@ -85,7 +85,8 @@ export function formatTable(result: BenchResult): string {
       continue;
     }
     if (row.value !== undefined) {
-      out.push(`${id} ${f(row.value, 8)} ${row.unit ?? ''}  ${row.title}${row.note ? ` (${row.note})` : ''}`);
+      const verdict = row.target ? `  ${row.met === undefined ? '' : row.met ? 'MET ' : 'MISSED '}${row.target}` : '';
+      out.push(`${id} ${f(row.value, 8)} ${row.unit ?? ''}  ${row.title}${row.note ? ` (${row.note})` : ''}${verdict}`);
       continue;
     }
     const s = row.subject ?? {};

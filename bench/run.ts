@@ -18,7 +18,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
   const started = Date.now();
   const taskset = opts.taskset && tasksetUsable();
   let redis: RedisProcess | undefined;
-  const needRedis = opts.redis && scenarios(opts.sizes.levels).some((s) => s.needsRedis && !s.pending && (!opts.only || opts.only.test(s.id)));
+  const needRedis = opts.redis && scenarios(opts.sizes.levels, opts.sizes.tokenLevels).some((s) => s.needsRedis && !s.pending && (!opts.only || opts.only.test(s.id)));
   let redisProblem = opts.redis ? undefined : 'skipped: --no-redis';
   if (needRedis) {
     if (!existsSync('/usr/bin/redis-server')) redisProblem = 'skipped: no /usr/bin/redis-server (apt-get install redis-server)';
@@ -30,7 +30,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
   const rows: Row[] = [];
   let group: string | undefined;
   try {
-    for (const s of scenarios(opts.sizes.levels)) {
+    for (const s of scenarios(opts.sizes.levels, opts.sizes.tokenLevels)) {
       const base = { id: s.id, section: s.section, title: s.title };
       if (s.pending) {
         rows.push({ ...base, status: 'pending', note: s.pending });

@@ -3,7 +3,10 @@
 // one more entry here. Pending rows name the issue that makes them possible.
 import type { BenchContext } from './context.js';
 import type { LatencySummary } from './histogram.js';
+import { BenchIssuer } from './identity.js';
 import { AUTHORITY, MCP_PATH } from './messages.js';
+import { policyRules, type IdentityResult, type LimitsCase, type PolicyResult } from './micro/decisions.js';
+import type { AdapterResult } from './micro/adapter.js';
 import type { AffinityResult } from './micro/affinity.js';
 import type { RedisMemoryResult } from './micro/memory.js';
 import { podHosts } from './micro/rig.js';
@@ -33,18 +36,23 @@ const SECTIONS = {
   sessions: 'Sessions: follow-up decision time by registry size (memory, Redis)',
   sse: 'SSE first-event latency through envoy-sim',
   memory: 'Memory per session',
+  adapter: "mcpgw's own CPU per request, in process (no gRPC, no network)",
   identity: 'Identity and policy',
   limits: 'Limits',
   cluster: 'node:cluster prototype (bench only): 1 process vs 2 workers sharing the port, nothing pinned',
 } as const;
 
-/** mcpgw's config for the gRPC rows: one server, the default memory store, info logs (to /dev/null). */
-export function mcpgwConfig(pods = 0): Record<string, unknown> {
+/**
+ * mcpgw's config for the gRPC rows: one server, the default memory store, info logs (to /dev/null).
+ * `extra`: more top-level fields (identity); `server`: more fields of the server (auth, policy).
+ */
+export function mcpgwConfig(pods = 0, extra: Record<string, unknown> = {}, server: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     listen: { grpc: '127.0.0.1:0', http: '127.0.0.1:0' },
     log: { level: 'info' },
     shutdown: { graceSeconds: 1 },
-    servers: [{ name: 'docs', match: { hosts: [AUTHORITY], pathPrefix: MCP_PATH }, tools: { deny: ['delete_*'] }, ...(pods ? { endpoints: { static: podHosts(pods) } } : {}) }],
+    servers: [{ name: 'docs', match: { hosts: [AUTHORITY], pathPrefix: MCP_PATH }, tools: { deny: ['delete_*'] }, ...(pods ? { endpoints: { static: podHosts(pods) } } : {}), ...server }],
+    ...extra,
   };
 }
 
@@ -154,7 +162,7 @@ function memorySessionsScenario(): Scenario {
         latencyRow(`sessions.memory.follow.small`, SECTIONS.sessions, `follow-up decision, ${n0} sessions (memory)`, small.followUp),
         latencyRow(`sessions.memory.follow.large`, SECTIONS.sessions, `follow-up decision, ${n1} sessions (memory)`, large.followUp, `filled in ${large.fillMs} ms`),
         scalingRow('sessions.memory.follow.scaling', SECTIONS.sessions, `follow-up p50, ${n1} vs ${n0} sessions (memory)`, small.followUp, large.followUp),
-        scalingRow('sessions.memory.initialize.scaling', SECTIONS.sessions, `initialize decision, ${n1} vs ${n0} sessions (memory)`, small.initialize!, large.initialize!, 'livePerPod walks every binding'),
+        scalingRow('sessions.memory.initialize.scaling', SECTIONS.sessions, `initialize decision, ${n1} vs ${n0} sessions (memory)`, small.initialize!, large.initialize!),
       ];
     },
   };
@@ -252,17 +260,200 @@ function clusterScenario(workload: WorkloadName, label: string): Scenario {
   };
 }
 
+/** One issuer, its token pools and the cached-token results per bench run (the token rows share them). */
+interface TokenRun {
+  issuer: BenchIssuer;
+  pools: Partial<Record<TokenKind, string>>;
+  cached: Record<number, LoadResult>;
+}
+type TokenKind = 'cached' | 'rs256' | 'es256';
+const tokenRuns = new WeakMap<BenchContext, TokenRun>();
+
+function tokenRun(ctx: BenchContext): TokenRun {
+  let run = tokenRuns.get(ctx);
+  if (!run) tokenRuns.set(ctx, (run = { issuer: new BenchIssuer(ctx.scratch()), pools: {}, cached: {} }));
+  return run;
+}
+
+function tokenPool(ctx: BenchContext, kind: TokenKind): string {
+  const run = tokenRun(ctx);
+  // Cached: one RS256 token, verified on the first request and a cache hit ever after.
+  return (run.pools[kind] ??= kind === 'cached' ? run.issuer.pool('cached', 'RS256', 1) : run.issuer.pool(kind, kind === 'rs256' ? 'RS256' : 'ES256', ctx.opts.sizes.freshTokens));
+}
+
+/**
+ * Check with `authorization: Bearer`, mcpgw with an issuer (JWKS file) and `auth` on the server, vs
+ * the bare Check given the same messages. Fresh: a different token per request (no cache hit).
+ */
+function tokenScenario(kind: TokenKind, levels: number[]): Scenario {
+  const label = kind === 'cached' ? 'a cached (already verified) RS256 token' : `a fresh ${kind.toUpperCase()} token per request`;
+  return {
+    id: `check.token.${kind}`,
+    section: SECTIONS.identity,
+    title: `Check with ${label} vs bare`,
+    group: 'token',
+    async run(ctx) {
+      const run = tokenRun(ctx);
+      const tokensFile = tokenPool(ctx, kind);
+      const { identity, auth } = run.issuer.identityConfig();
+      const bare = await ctx.server('bare', { kind: 'bare' });
+      const gw = await ctx.server('mcpgw-token', { kind: 'mcpgw', config: mcpgwConfig(0, { identity }, { auth }) });
+      const rows: Row[] = [];
+      for (const concurrency of levels) {
+        const b = await ctx.load({ target: bare, workload: 'check-token', concurrency, tokensFile });
+        const m = await ctx.load({ target: gw, workload: 'check-token', concurrency, tokensFile });
+        const saturation = concurrency === Math.max(...ctx.opts.sizes.levels);
+        const id = `check.token.${kind}.c${concurrency}`;
+        const title = `${concurrency} in flight, ${label}${saturation ? ' (saturation)' : ''}`;
+        if (kind === 'cached') {
+          run.cached[concurrency] = m;
+          const target = saturation ? `${ISSUE8_CHECK}, ${ISSUE8_RPS}` : ISSUE8_CHECK;
+          rows.push(pairRow({ id, section: SECTIONS.identity, title, baselineName: 'bare', target }, cellOf(m), cellOf(b), (r) => (r.p50 ?? Infinity) <= 1.2 && (r.p99 ?? Infinity) <= 1.5 && (!saturation || (r.rps ?? 0) >= 0.8)));
+        } else {
+          const cached = run.cached[concurrency];
+          const note = cached ? `vs cached token: p50 ${ratio(m.p50, cached.p50)}x, rps ${ratio(m.rps, cached.rps)}x` : undefined;
+          rows.push(pairRow({ id, section: SECTIONS.identity, title, baselineName: 'bare', ...(note ? { note } : {}) }, cellOf(m), cellOf(b)));
+        }
+      }
+      return rows;
+    },
+  };
+}
+
+/** In-process: the adapters' own CPU per request (what mcpgw adds besides gRPC), Check and ext_proc. */
+function adapterScenario(): Scenario {
+  return {
+    id: 'adapter',
+    section: SECTIONS.adapter,
+    title: 'adapter CPU per request, in process (no gRPC)',
+    async run(ctx) {
+      const r = await ctx.micro<AdapterResult>({ micro: 'adapter', samples: ctx.opts.sizes.decisionSamples });
+      return [
+        latencyRow('adapter.check', SECTIONS.adapter, 'Check handler: view, decision, metrics, audit, CheckResponse', r.check, `mean ${r.checkMeanUs} µs`),
+        latencyRow('adapter.extproc', SECTIONS.adapter, 'ext_proc: 3 messages of a tools/call in a session (headers, body, response headers)', r.extproc, `mean ${r.extprocMeanUs} µs`),
+      ];
+    },
+  };
+}
+
+/** In-process: the ext_authz decision with a cached token vs a fresh RS256 / ES256 token (verification cost alone). */
+function identityDecisionScenario(): Scenario {
+  return {
+    id: 'identity.decide',
+    section: SECTIONS.identity,
+    title: 'decision time (in process), cached vs fresh RS256 / ES256 token',
+    async run(ctx) {
+      const r = await ctx.micro<IdentityResult>({ micro: 'identity', samples: ctx.opts.sizes.decisionSamples });
+      const note = `${r.verificationsPerFresh} signature verifications per fresh-token decision`;
+      return [
+        latencyRow('identity.decide.cached', SECTIONS.identity, 'tools/call decision, cached token (in process)', r.cached),
+        { ...pairRow({ id: 'identity.decide.rs256', section: SECTIONS.identity, title: 'tools/call decision, fresh RS256 token vs cached (in process)', baselineName: 'cached' }, cellOf(r.rs256), cellOf(r.cached)), note },
+        { ...pairRow({ id: 'identity.decide.es256', section: SECTIONS.identity, title: 'tools/call decision, fresh ES256 token vs cached (in process)', baselineName: 'cached' }, cellOf(r.es256), cellOf(r.cached)), note },
+      ];
+    },
+  };
+}
+
+/** Check of a tools/call with 10 vs 10,000 policy rules (exact tool names), 16 in flight, and the bare Check. */
+function rulesScenario(): Scenario {
+  return {
+    id: 'check.rules',
+    section: SECTIONS.identity,
+    title: 'Check with 10 vs 10,000 policy rules, 16 in flight',
+    group: 'rules',
+    async run(ctx) {
+      const bare = await ctx.server('bare', { kind: 'bare' });
+      const b = await ctx.load({ target: bare, workload: 'check', concurrency: 16 });
+      const res: Record<number, LoadResult> = {};
+      for (const n of [10, 10_000]) {
+        const gw = await ctx.server(`mcpgw-rules-${n}`, { kind: 'mcpgw', config: mcpgwConfig(0, {}, policyRules(n)) });
+        res[n] = await ctx.load({ target: gw, workload: 'check', concurrency: 16 });
+      }
+      const [small, large] = [res[10]!, res[10_000]!];
+      const row = (n: number, r: LoadResult): Row => pairRow({ id: `check.rules.${n}`, section: SECTIONS.identity, title: `${n} rules, 16 in flight`, baselineName: 'bare' }, cellOf(r), cellOf(b));
+      return [row(10, small), row(10_000, large), scalingRow('check.rules.scaling', SECTIONS.identity, 'Check p50, 10,000 vs 10 rules', small, large)];
+    },
+  };
+}
+
+/** In-process: the ext_authz decision for a tools/call with 10 vs 10,000 rules (no gRPC noise). */
+function policyDecisionScenario(): Scenario {
+  return {
+    id: 'policy.decide',
+    section: SECTIONS.identity,
+    title: 'decision time (in process), 10 vs 10,000 rules',
+    async run(ctx) {
+      const samples = ctx.opts.sizes.decisionSamples;
+      const [small, large] = await ctx.microBatch<PolicyResult>([
+        { micro: 'policy', rules: 10, samples },
+        { micro: 'policy', rules: 10_000, samples },
+      ]);
+      const note = (r: PolicyResult) => `config parse + compile ${r.compileMs} ms`;
+      return [
+        latencyRow('policy.decide.10', SECTIONS.identity, 'tools/call decision, 10 rules (in process)', small!.decide, note(small!)),
+        latencyRow('policy.decide.10000', SECTIONS.identity, 'tools/call decision, 10,000 rules (in process)', large!.decide, note(large!)),
+        scalingRow('policy.decide.scaling', SECTIONS.identity, 'decision p50, 10,000 vs 10 rules', small!.decide, large!.decide),
+      ];
+    },
+  };
+}
+
+const LIMIT_COUNTS = [0, 1, 3, 10];
+
+/** Follow-up tools/call decided in process with 0/1/3/10 limits (rates and quotas), memory or Redis. */
+function limitsScenario(store: 'memory' | 'redis'): Scenario {
+  return {
+    id: `limits.${store}`,
+    section: SECTIONS.limits,
+    title: `decision time with 1, 3 and 10 limits per request (${store})`,
+    ...(store === 'redis' ? { needsRedis: true } : {}),
+    async run(ctx) {
+      const [cases] = await ctx.microBatch<LimitsCase[]>([
+        { micro: 'limits', store, counts: LIMIT_COUNTS, samples: ctx.opts.sizes.decisionSamples, ...(store === 'redis' ? { url: ctx.redisUrl!, keyPrefix: 'bench-limits:' } : {}) },
+      ]);
+      const none = cases!.find((c) => c.limits === 0)!;
+      const rows: Row[] = [];
+      for (const c of cases!) {
+        if (c.limits === 0) continue;
+        const extra = c.redis ? `; ${c.redis.readsPerRequest} Redis round trip(s)/request` : '';
+        rows.push({
+          ...pairRow({ id: `limits.${store}.${c.limits}`, section: SECTIONS.limits, title: `follow-up tools/call, ${c.limits} limit${c.limits > 1 ? 's' : ''} (${store}) vs none`, baselineName: 'no limits' }, cellOf(c.decide), cellOf(none.decide)),
+          note: `base = the same decision with no limits${extra}`,
+        });
+      }
+      if (store === 'redis') {
+        const per = cases!.filter((c) => c.limits > 0 && c.redis);
+        const worst = Math.max(...per.map((c) => c.redis!.readsPerRequest));
+        rows.push({
+          id: 'limits.redis.round-trips',
+          section: SECTIONS.limits,
+          title: 'Redis round trips per request (target: 1, pipelined), worst of 1/3/10 limits',
+          status: 'ok',
+          value: worst,
+          unit: 'round trips',
+          target: '1 round trip per request',
+          met: worst <= 1.05,
+          note: per.map((c) => `${c.limits} limits: ${c.redis!.readsPerRequest} reads, ${c.redis!.evalshaPerRequest} EVALSHA, ${c.redis!.commandsPerRequest} commands incl. those run inside the script`).join('; ') + `; no limits: ${none.redis?.readsPerRequest ?? '?'} (session cached in process)`,
+        });
+      }
+      return rows;
+    },
+  };
+}
+
 const pending = (id: string, section: keyof typeof SECTIONS, title: string, issue: number): Scenario => ({ id, section: SECTIONS[section], title, pending: `pending: issue ${issue}` });
 
-export function scenarios(levels: number[]): Scenario[] {
+export function scenarios(levels: number[], tokenLevels: number[] = levels.filter((l) => l <= 16)): Scenario[] {
   return [
     ...levels.map((c) => grpcPair('check', 'check', c, ISSUE8_CHECK, (r) => (r.p50 ?? Infinity) <= 1.2 && (r.p99 ?? Infinity) <= 1.5)),
-    pending('check.token.cached', 'identity', 'Check with a cached (already verified) token vs bare', 4),
-    pending('check.token.rs256', 'identity', 'Check with a fresh RS256 token', 4),
-    pending('check.token.es256', 'identity', 'Check with a fresh ES256 token', 4),
-    pending('check.rules.10', 'identity', 'Check with 10 authorization rules', 4),
-    pending('check.rules.10000', 'identity', 'Check with 10,000 authorization rules (≤ +10% p50 vs 10)', 4),
+    tokenScenario('cached', levels),
+    tokenScenario('rs256', tokenLevels),
+    tokenScenario('es256', tokenLevels),
+    identityDecisionScenario(),
+    rulesScenario(),
+    policyDecisionScenario(),
     ...levels.map((c) => grpcPair('extproc', 'extproc-call', c, ISSUE8_EXTPROC, (r) => (r.p50 ?? Infinity) <= 1.25)),
+    adapterScenario(),
     affinityScenario('ring_hash'),
     affinityScenario('maglev'),
     initializeByPods(),
@@ -271,13 +462,8 @@ export function scenarios(levels: number[]): Scenario[] {
     sseScenario(),
     memoryScenario(),
     redisMemoryScenario(),
-    pending('limits.memory.1', 'limits', 'decision time with 1 limit per request (memory)', 5),
-    pending('limits.memory.3', 'limits', 'decision time with 3 limits per request (memory)', 5),
-    pending('limits.memory.10', 'limits', 'decision time with 10 limits per request (memory)', 5),
-    pending('limits.redis.1', 'limits', 'decision time with 1 limit per request (Redis)', 5),
-    pending('limits.redis.3', 'limits', 'decision time with 3 limits per request (Redis)', 5),
-    pending('limits.redis.10', 'limits', 'decision time with 10 limits per request (Redis)', 5),
-    pending('limits.redis.round-trips', 'limits', 'Redis round trips per request (target: 1, pipelined)', 5),
+    limitsScenario('memory'),
+    limitsScenario('redis'),
     clusterScenario('check', 'check'),
     clusterScenario('extproc-stateless', 'extproc'),
   ];

@@ -1,10 +1,17 @@
 // What one "request" is for each gRPC row. The same workload (same messages) runs against mcpgw and
 // against the bare baseline.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { CheckRequest, CheckResponse } from '../src/envoy/index.js';
 import { INITIALIZE_BODY, checkRequest, processingSequence } from './messages.js';
 import type { EnvoyClients } from './proc/client.js';
 
-export type WorkloadName = 'check' | 'extproc-call' | 'extproc-stateless' | 'extproc-initialize';
+export type WorkloadName = 'check' | 'check-token' | 'extproc-call' | 'extproc-stateless' | 'extproc-initialize';
+
+export interface WorkloadOptions {
+  /** check-token: a file of bearer tokens, one per line (bench/identity.ts), used in turn. */
+  tokensFile?: string;
+}
 
 export interface Workload {
   /** Runs once before warm-up (e.g. opens the MCP session the requests belong to). */
@@ -19,11 +26,39 @@ function initializeSequence(sessionId: string) {
   return processingSequence({ body: INITIALIZE_BODY, responseHeaders: { 'mcp-session-id': sessionId, 'content-type': 'application/json' } });
 }
 
-export function workload(name: WorkloadName): Workload {
+/**
+ * Token pools by file, with where the next request starts: kept for the life of the load generator, so
+ * consecutive jobs do not present the same tokens again (a pool of one is the cached-token case).
+ */
+const pools = new Map<string, { requests: CheckRequest[]; next: number }>();
+
+function tokenPool(file: string) {
+  let pool = pools.get(file);
+  if (!pool) {
+    const tokens = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    pool = { requests: tokens.map((t) => checkRequest(undefined, { 'mcp-session-id': SESSION_ID, authorization: `Bearer ${t}` })), next: 0 };
+    pools.set(file, pool);
+  }
+  return pool;
+}
+
+/** A denial is a successful gRPC call: count it as an error, or a refused token would look fast. */
+function allowed(r: CheckResponse): CheckResponse {
+  if (r.status?.code) throw new Error(`Check denied: code ${r.status.code} ${r.denied_response?.status?.code ?? ''}`);
+  return r;
+}
+
+export function workload(name: WorkloadName, o: WorkloadOptions = {}): Workload {
   switch (name) {
     case 'check': {
       const req = checkRequest(undefined, { 'mcp-session-id': SESSION_ID });
-      return { prepare: async () => undefined, op: (c) => c.check(req) };
+      return { prepare: async () => undefined, op: (c) => c.check(req).then(allowed) };
+    }
+    case 'check-token': {
+      // The same Check with `authorization: Bearer <token>`, the token taken in turn from the pool.
+      if (!o.tokensFile) throw new Error('check-token needs a tokensFile');
+      const pool = tokenPool(o.tokensFile);
+      return { prepare: async () => undefined, op: (c) => c.check(pool.requests[pool.next++ % pool.requests.length]!).then(allowed) };
     }
     case 'extproc-call': {
       // A tools/call in an open session: mcpgw looks the binding up (a memory-store hit) and writes

@@ -2,6 +2,8 @@
 // endpoints, with whichever session registry a row measures. Built from the modules' public faces.
 import { parseConfig, type GatewayConfig } from '../../src/config/index.js';
 import { Gateway, SessionPinning, requestView, type Decision } from '../../src/core/index.js';
+import type { Authenticator } from '../../src/identity/index.js';
+import type { Limiter } from '../../src/limits/index.js';
 import { MemoryDrainMarks, PodDirectory, loadXxh64 } from '../../src/routing/index.js';
 import type { SessionBinding, SessionRegistry } from '../../src/sessions/index.js';
 import { createLogger } from '../../src/telemetry/index.js';
@@ -14,11 +16,12 @@ export function podHosts(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.${1 + (i % 200)}:8080`);
 }
 
-export function benchConfig(pods: number, extra: Record<string, unknown> = {}): GatewayConfig {
+/** `extra`: top-level config fields (limits, identity…); `server`: fields of the one server (policy, auth…). */
+export function benchConfig(pods: number, extra: Record<string, unknown> = {}, server: Record<string, unknown> = {}): GatewayConfig {
   const r = parseConfig(
     JSON.stringify({
       log: { level: 'silent' },
-      servers: [{ name: SERVER, match: { hosts: [AUTHORITY], pathPrefix: MCP_PATH }, tools: { deny: ['delete_*'] }, ...(pods > 0 ? { endpoints: { static: podHosts(pods) } } : {}) }],
+      servers: [{ name: SERVER, match: { hosts: [AUTHORITY], pathPrefix: MCP_PATH }, tools: { deny: ['delete_*'] }, ...(pods > 0 ? { endpoints: { static: podHosts(pods) } } : {}), ...server }],
       ...extra,
     }),
   );
@@ -36,13 +39,20 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-export async function buildRig(registry: SessionRegistry, podCount: number): Promise<Rig> {
-  const config = benchConfig(podCount);
+export interface RigOptions {
+  /** The config to decide with (default: benchConfig(podCount)). */
+  config?: GatewayConfig;
+  limiter?: Limiter;
+  authenticator?: Authenticator;
+}
+
+export async function buildRig(registry: SessionRegistry, podCount: number, o: RigOptions = {}): Promise<Rig> {
+  const config = o.config ?? benchConfig(podCount);
   const pods = new PodDirectory(config, { xxh: await loadXxh64(), drains: new MemoryDrainMarks(3_600_000), logger: silentLogger });
   pods.start();
   const noop = () => undefined;
   const pinning = new SessionPinning({ registry, pods, whenUnavailable: 'fail-closed', events: { created: noop, ended: noop, corrected: noop, storeUnavailable: noop } });
-  const gateway = new Gateway(config, { pinning });
+  const gateway = new Gateway(config, { pinning, ...(o.limiter ? { limiter: o.limiter } : {}), ...(o.authenticator ? { authenticator: o.authenticator } : {}) });
   const initHeaders = requestHeaders({ 'content-length': String(INITIALIZE_BODY.length) });
   return {
     gateway,

@@ -14,6 +14,8 @@ export interface LoadJob {
   /** Stops early after this many measured requests. */
   maxRequests?: number;
   channels: number;
+  /** check-token: the token pool file. */
+  tokensFile?: string;
 }
 
 export interface LoadResult extends LatencySummary {
@@ -26,7 +28,7 @@ export interface LoadResult extends LatencySummary {
 
 export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const clients = envoyClients(job.target, job.channels);
-  const w = workload(job.workload);
+  const w = workload(job.workload, job.tokensFile ? { tokensFile: job.tokensFile } : {});
   try {
     await w.prepare(clients);
     const h = newHistogram();

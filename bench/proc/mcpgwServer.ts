@@ -1,10 +1,12 @@
 // Child entry: the real mcpgw (GatewayService, as `mcpgw serve` runs it) with the config in
 // MCPGW_BENCH_CONFIG (JSON). Logs go to stdout, which the bench discards.
+import { readFileSync } from 'node:fs';
 import { parseConfig } from '../../src/config/index.js';
 import { GatewayService } from '../../src/server/index.js';
 import { createLogger } from '../../src/telemetry/index.js';
 
-const parsed = parseConfig(process.env.MCPGW_BENCH_CONFIG ?? '{}');
+const file = process.env.MCPGW_BENCH_CONFIG_FILE;
+const parsed = parseConfig(file ? readFileSync(file, 'utf8') : (process.env.MCPGW_BENCH_CONFIG ?? '{}'));
 if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
 const service = new GatewayService(parsed.config, createLogger(parsed.config.log.level));
 const addresses = await service.serve();

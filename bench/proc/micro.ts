@@ -1,5 +1,7 @@
 // Child entry for in-process rows (run with --expose-gc, one job per process so heaps start clean).
+import { adapterBench } from '../micro/adapter.js';
 import { affinityBench } from '../micro/affinity.js';
+import { identityBench, limitsBench, policyBench } from '../micro/decisions.js';
 import { memoryRegistryBytes, redisBytes } from '../micro/memory.js';
 import { memorySessions, redisSessions } from '../micro/sessions.js';
 import type { HashLbPolicy } from '../../src/routing/index.js';
@@ -9,7 +11,11 @@ export type MicroJob =
   | { micro: 'sessions-memory'; n: number; samples: number; initSamples: number }
   | { micro: 'sessions-redis'; url: string; n: number; samples: number; keyPrefix: string; budgetMs?: number }
   | { micro: 'memory-registry'; n: number }
-  | { micro: 'memory-redis'; url: string; n: number; keyPrefix: string };
+  | { micro: 'memory-redis'; url: string; n: number; keyPrefix: string }
+  | { micro: 'policy'; rules: number; samples: number }
+  | { micro: 'identity'; samples: number }
+  | { micro: 'adapter'; samples: number }
+  | { micro: 'limits'; store: 'memory' | 'redis'; url?: string; counts: number[]; samples: number; keyPrefix?: string };
 
 async function run(job: MicroJob): Promise<unknown> {
   switch (job.micro) {
@@ -23,6 +29,14 @@ async function run(job: MicroJob): Promise<unknown> {
       return memoryRegistryBytes(job.n);
     case 'memory-redis':
       return redisBytes(job.url, job.n, job.keyPrefix);
+    case 'policy':
+      return policyBench(job.rules, job.samples);
+    case 'limits':
+      return limitsBench(job);
+    case 'identity':
+      return identityBench(job.samples);
+    case 'adapter':
+      return adapterBench(job.samples);
   }
 }
 

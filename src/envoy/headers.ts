@@ -3,8 +3,37 @@
 import type { HeaderMap, HeaderValue, ProtoStruct } from './messages.js';
 
 export function headerValueText(h: HeaderValue): string {
-  if (h.raw_value && h.raw_value.length > 0) return Buffer.from(h.raw_value).toString('latin1');
+  const raw = h.raw_value;
+  if (raw && raw.length > 0) {
+    // protobufjs hands Buffers over; decode in place rather than copying into a new Buffer first.
+    return (Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)).toString('latin1');
+  }
   return h.value ?? '';
+}
+
+/**
+ * Lower-case name → value, like headerRecord, but a value is decoded only when first asked for:
+ * mcpgw reads a handful of the headers Envoy sends. Repeated headers are joined with ','.
+ */
+export function headerLookup(map: HeaderMap | undefined): (name: string) => string | undefined {
+  const list = map?.headers ?? [];
+  const memo = new Map<string, string | undefined>();
+  return (name) => {
+    const seen = memo.get(name);
+    if (seen !== undefined || memo.has(name)) return seen;
+    let out: string | undefined;
+    // headerRecord keys are lower case: a name with capitals never matched.
+    if (name === name.toLowerCase()) {
+      for (const h of list) {
+        const k = h.key;
+        if (k.length !== name.length || (k !== name && k.toLowerCase() !== name)) continue;
+        const v = headerValueText(h);
+        out = out === undefined ? v : `${out},${v}`;
+      }
+    }
+    memo.set(name, out);
+    return out;
+  };
 }
 
 /** Lower-case name → value; repeated headers joined with ',' as ext_authz does. */

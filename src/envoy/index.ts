@@ -1,6 +1,6 @@
 // Envoy's side of the wire: official protos, message shapes, header reading and reply building.
 export { loadEnvoyServices, httpStatusNumber, envoyProtoIncludeDirs, PROTO_LOADER_OPTIONS, EXT_AUTHZ_PROTO, EXT_PROC_PROTO, type EnvoyServices } from './protos.js';
 export type * from './messages.js';
-export { headerRecord, headerValueText, structString, stringStruct } from './headers.js';
+export { headerLookup, headerRecord, headerValueText, structString, stringStruct } from './headers.js';
 export { headerMutation, commonResponse, immediateResponse, withMetadata } from './extprocReplies.js';
 export { okResponse, deniedResponse } from './authzReplies.js';

@@ -3,7 +3,7 @@
 // NONE unless mcpgw must read it (session pinning, list filtering, limits that end with the body).
 import * as grpc from '@grpc/grpc-js';
 import { requestView, type Decision, type EnvoyFacts, type Gateway, type HttpRequestView } from '../core/index.js';
-import { headerRecord, structString, type ProcessingRequest, type ProcessingResponse } from '../envoy/index.js';
+import { headerLookup, structString, type ProcessingRequest, type ProcessingResponse } from '../envoy/index.js';
 import type { DecisionObserver, GatewayMetrics, Logger } from '../telemetry/index.js';
 import { listFraming, listReader } from './listReader.js';
 import { RESPONSE_BODY_CONTINUE, denyReply, requestReply, responseBodyReply, responseHeadersReply } from './replies.js';
@@ -30,6 +30,8 @@ function envoyFacts(msg: ProcessingRequest): EnvoyFacts {
   if (verified) facts.verifiedPrincipal = verified;
   return facts;
 }
+
+const NO_HEADERS = (): string | undefined => undefined;
 
 /** Passes the body through untouched; only its end matters (limits released with it). */
 const PASS_THROUGH: BodyReader = async () => ({ kind: 'continue' });
@@ -82,7 +84,7 @@ export class RequestProcessor {
   }
 
   private async onRequestHeaders(state: StreamState, msg: ProcessingRequest): Promise<ProcessingResponse> {
-    const headers = headerRecord(msg.request_headers?.headers);
+    const headers = headerLookup(msg.request_headers?.headers);
     const endOfStream = msg.request_headers?.end_of_stream === true;
     state.envoy = envoyFacts(msg);
     // end_of_stream on the headers means no body will ever come (GET, DELETE, body-less POST), so this
@@ -96,7 +98,7 @@ export class RequestProcessor {
 
   private async onRequestBody(state: StreamState, msg: ProcessingRequest): Promise<ProcessingResponse> {
     const body = msg.request_body;
-    const headers = state.headers ?? {};
+    const headers = state.headers ?? NO_HEADERS;
     const view = { ...requestView(headers, body?.body ?? Buffer.alloc(0)), envoy: state.envoy ?? {} };
     const d = await this.decide(state, view, true, () =>
       body?.end_of_stream === false ? this.deps.gateway.refusePartialBody(requestView(headers, undefined)) : this.deps.gateway.decide(view, 'ext_proc'),
@@ -119,11 +121,11 @@ export class RequestProcessor {
 
   private async onResponseHeaders(state: StreamState, msg: ProcessingRequest): Promise<ProcessingResponse> {
     const started = process.hrtime.bigint();
-    const headers = headerRecord(msg.response_headers?.headers);
+    const header = headerLookup(msg.response_headers?.headers);
     const upstreamAddress = structString(msg.attributes?.[ATTRIBUTES_KEY], 'upstream.address');
-    const response = { status: Number(headers[':status'] ?? 0), header: (n: string) => headers[n], ...(upstreamAddress ? { upstreamAddress } : {}) };
+    const response = { status: Number(header(':status') ?? 0), header, ...(upstreamAddress ? { upstreamAddress } : {}) };
     const hasBody = msg.response_headers?.end_of_stream !== true;
-    const sessionId = headers['mcp-session-id'];
+    const sessionId = header('mcp-session-id');
     state.phase = 'done';
     this.deps.observer.responded(state.audit, { status: response.status, ...(upstreamAddress ? { pod: upstreamAddress } : {}), ...(sessionId ? { sessionId } : {}) });
     state.audit = undefined;
@@ -140,7 +142,7 @@ export class RequestProcessor {
       reply = responseHeadersReply(step.readBody, false, limitHeaders);
     } else {
       // Only list results are read, and only as much as their framing needs: JSON whole, SSE per chunk.
-      const framing = hasBody && state.list && response.status === 200 ? listFraming(headers['content-type']) : undefined;
+      const framing = hasBody && state.list && response.status === 200 ? listFraming(header('content-type')) : undefined;
       if (framing && state.list) {
         state.readBody = listReader(state.list, framing);
         reply = responseHeadersReply(framing === 'json' ? 'BUFFERED' : 'STREAMED', true, limitHeaders);

@@ -21,7 +21,7 @@ export type BodyReader = (chunk: Uint8Array, endOfStream: boolean) => Promise<Bo
 export interface StreamState {
   phase: Phase;
   /** Request headers, kept for the body phase (the body reply decides with them). */
-  headers?: Record<string, string>;
+  headers?: (name: string) => string | undefined;
   /** What Envoy said about the caller on the first request message (attributes, ext_authz metadata). */
   envoy?: EnvoyFacts;
   summary?: RequestSummary;

@@ -65,21 +65,19 @@ export class DecisionObserver {
       });
     }
     const traceId = own?.traceId ?? incoming?.traceId;
-    const entry: AuditDecision = {
-      decision,
-      reason,
-      latencyMs: Math.round(f.seconds * 1e6) / 1000,
-      ...pick('requestId', f.header('x-request-id')),
-      ...pick('traceId', traceId),
-      ...pick('server', s.server),
-      ...pick('method', s.method),
-      ...pick('name', s.name),
-      ...pick('principal', s.principal),
-      ...pick('tenant', d.kind === 'allow' ? d.principal?.tenant : undefined),
-      ...pick('sessionId', f.header('mcp-session-id')),
-      ...pick('arguments', f.params?.arguments),
-      ...(d.kind !== 'allow' ? { status: d.status } : {}),
-    };
+    // Built field by field (same keys, same order as spreading pick()s, without an object per field).
+    const entry: AuditDecision = { decision, reason, latencyMs: Math.round(f.seconds * 1e6) / 1000 };
+    const sessionId = f.header('mcp-session-id');
+    put(entry, 'requestId', f.header('x-request-id'));
+    put(entry, 'traceId', traceId);
+    put(entry, 'server', s.server);
+    put(entry, 'method', s.method);
+    put(entry, 'name', s.name);
+    put(entry, 'principal', s.principal);
+    put(entry, 'tenant', d.kind === 'allow' ? d.principal?.tenant : undefined);
+    put(entry, 'sessionId', sessionId);
+    put(entry, 'arguments', f.params?.arguments);
+    if (d.kind !== 'allow') entry.status = d.status;
     if (d.kind !== 'allow') {
       if (d.kind === 'deny') audit?.record(entry);
       return { traceHeaders: [] };
@@ -97,8 +95,17 @@ export class DecisionObserver {
   /** Completes an allow line once the response (or the end of the stream) is known. */
   responded(p: PendingAudit | undefined, r: { status?: number; pod?: string; sessionId?: string }): void {
     if (!p || !this.deps.audit) return;
-    this.deps.audit.record({ ...p.entry, ...pick('status', r.status), ...pick('pod', r.pod), ...(p.entry.sessionId ? {} : pick('sessionId', r.sessionId)) });
+    const line: AuditDecision = { ...p.entry };
+    put(line, 'status', r.status);
+    put(line, 'pod', r.pod);
+    if (!p.entry.sessionId) put(line, 'sessionId', r.sessionId);
+    this.deps.audit.record(line);
   }
+}
+
+/** Sets entry[key] unless the value is undefined or '' (what pick() leaves out). */
+function put<K extends keyof AuditDecision>(entry: AuditDecision, key: K, value: AuditDecision[K] | undefined): void {
+  if (value !== undefined && value !== '') entry[key] = value as AuditDecision[K];
 }
 
 function pick<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -1,0 +1,60 @@
+// The adapters' own CPU per request, without gRPC: the Check handler (view, decision, metrics, audit,
+// CheckResponse) and the three ext_proc messages of a tools/call in an open session (header decoding,
+// decisions, metrics, audit line, replies), as GatewayService wires them, audit lines to /dev/null.
+import type * as grpc from '@grpc/grpc-js';
+import { authorizationService } from '../../src/authz/index.js';
+import type { CheckRequest, CheckResponse, ProcessingRequest } from '../../src/envoy/index.js';
+import { RequestProcessor, newStreamState } from '../../src/extproc/index.js';
+import { MemorySessionRegistry } from '../../src/sessions/index.js';
+import { AuditLog, DecisionObserver, GatewayMetrics, startTracing } from '../../src/telemetry/index.js';
+import { timeEach, type LatencySummary } from '../histogram.js';
+import { TOOLS_CALL_BODY, checkRequest, processingSequence } from '../messages.js';
+import { binding, buildRig, podHosts, sessionId, silentLogger } from './rig.js';
+
+export interface AdapterResult {
+  check: LatencySummary;
+  extproc: LatencySummary;
+  /** µs per request over a tight loop (mean, includes GC). */
+  checkMeanUs: number;
+  extprocMeanUs: number;
+}
+
+export async function adapterBench(samples: number): Promise<AdapterResult> {
+  const registry = new MemorySessionRegistry({ ttlMs: 86_400_000 });
+  await registry.put(binding(0, podHosts(3), Date.now()));
+  const rig = await buildRig(registry, 3);
+  const metrics = new GatewayMetrics();
+  const audit = new AuditLog({ destination: { file: '/dev/null' }, arguments: 'omit' });
+  const observer = new DecisionObserver({ metrics, logger: silentLogger, audit, tracing: await startTracing({ serviceName: 'bench' }), auditHook: 'ext_proc' });
+  const deps = { gateway: rig.gateway, metrics, logger: silentLogger, observer };
+  const processor = new RequestProcessor(deps);
+  const check = authorizationService(deps).Check as (call: unknown, cb: grpc.sendUnaryData<CheckResponse>) => void;
+  const req: CheckRequest = checkRequest(TOOLS_CALL_BODY, { 'mcp-session-id': sessionId(0) });
+  const seq: ProcessingRequest[] = processingSequence({ extraHeaders: { 'mcp-session-id': sessionId(0) } }).map((m) => ({ ...m, request: (Object.keys(m).find((k) => k.endsWith('_headers') || k.endsWith('_body')) as ProcessingRequest['request']) }));
+  const oneCheck = () =>
+    new Promise<void>((resolve, reject) =>
+      check({ request: req }, (err, res) => (err ? reject(err) : res?.status?.code ? reject(new Error(`denied ${res.status.code}`)) : resolve())),
+    );
+  const oneStream = async () => {
+    const state = newStreamState();
+    for (const m of seq) {
+      const out = await processor.handle(state, m);
+      if (typeof out === 'string' || out.immediate_response) throw new Error(`ext_proc: ${typeof out === 'string' ? out : 'immediate response'}`);
+    }
+    processor.finish(state);
+  };
+  const mean = async (fn: () => Promise<void>, n: number) => {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await fn();
+    return Math.round(Number(process.hrtime.bigint() - t0) / n / 10) / 100;
+  };
+  try {
+    for (let i = 0; i < 2000; i++) await oneCheck(), await oneStream();
+    const checkH = await timeEach(samples, oneCheck);
+    const extproc = await timeEach(samples, oneStream);
+    return { check: checkH, extproc, checkMeanUs: await mean(oneCheck, samples * 2), extprocMeanUs: await mean(oneStream, samples * 2) };
+  } finally {
+    await rig.close();
+    await audit.close();
+  }
+}
