@@ -102,12 +102,13 @@ export class GatewayMetrics {
     new Gauge({
       name: 'mcpgw_sessions_live',
       help: 'Live (unexpired) MCP sessions per server and pod.',
-      labelNames: ['server', 'pod'],
+      // Not `pod`: Prometheus' scrape target already has that label (the mcpgw pod) and would rename ours.
+      labelNames: ['server', 'upstream_pod'],
       registers: [this.registry],
       async collect() {
         this.reset();
         try {
-          for (const r of await read()) this.set({ server: r.server, pod: r.pod }, r.sessions);
+          for (const r of await read()) this.set({ server: r.server, upstream_pod: r.pod }, r.sessions);
         } catch {
           // store unavailable: the series disappear for this scrape; mcpgw_store_errors_total says why
         }

@@ -212,7 +212,7 @@ describe('observability after an e2e run', () => {
     assert.ok(value('mcpgw_sessions_created_total', { server: 'demo', kind: 'streamable' }) >= 2);
     assert.equal(value('mcpgw_sessions_ended_total', { server: 'demo', reason: 'deleted' }), 1);
     const live = samples.filter((s) => s.name === 'mcpgw_sessions_live');
-    assert.ok(live.length >= 1 && live.every((s) => s.labels['server'] === 'demo' && stack.pods.some((p) => p.hostKey === s.labels['pod'])), 'live sessions per pod');
+    assert.ok(live.length >= 1 && live.every((s) => s.labels['server'] === 'demo' && stack.pods.some((p) => p.hostKey === s.labels['upstream_pod'])), 'live sessions per pod');
     assert.equal(value('mcpgw_sessions_live'), value('mcpgw_sessions_created_total') - value('mcpgw_sessions_ended_total'));
     assert.ok(types.get('mcpgw_grpc_streams_open') === 'gauge');
     const open = value('mcpgw_grpc_streams_open');

@@ -77,7 +77,6 @@ function problemsOf(exprs: Array<{ where: string; expr: string }>): string[] {
         continue;
       }
       for (const l of labels) known.add(l);
-      if (labels.has('pod')) known.add('exported_pod');
     }
     for (const { metric, labels } of refs.matchers) {
       const own = served.get(metric);
