@@ -2,6 +2,7 @@
 // (reference/envoy.md §1.5). Headers SEND, request body BUFFERED, response headers SEND, response body
 // NONE unless mcpgw must read it (session pinning, list filtering, limits that end with the body).
 import * as grpc from '@grpc/grpc-js';
+import { VERIFIED_PRINCIPAL_KEY } from '../authz/index.js';
 import { requestView, type Decision, type EnvoyFacts, type Gateway, type HttpRequestView } from '../core/index.js';
 import { headerLookup, structString, type ProcessingRequest, type ProcessingResponse } from '../envoy/index.js';
 import type { DecisionObserver, GatewayMetrics, Logger } from '../telemetry/index.js';
@@ -18,8 +19,6 @@ export interface ProcessorDeps {
 
 const ATTRIBUTES_KEY = 'envoy.filters.http.ext_proc';
 const EXT_AUTHZ_NAMESPACE = 'envoy.filters.http.ext_authz';
-/** Same key the ext_authz adapter writes (src/authz): the principal it verified. */
-const VERIFIED_PRINCIPAL_KEY = 'mcpgw_principal';
 
 /** Caller facts only Envoy can state: the mTLS peer (attribute) and ext_authz's verdict (metadata). */
 function envoyFacts(msg: ProcessingRequest): EnvoyFacts {

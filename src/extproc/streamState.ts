@@ -1,6 +1,6 @@
 // Per-stream state of one HTTP request's ext_proc exchange: each state names the message it accepts
 // (as Envoy's processor_state does); anything else is spurious.
-import type { EnvoyFacts, LimitHold, ListPlan, PinPlan, RequestSummary, ResponseStep, ResponseView } from '../core/index.js';
+import type { EnvoyFacts, LimitHold, ListPlan, PinPlan, RequestSummary, ResponseStep } from '../core/index.js';
 import type { PendingAudit } from '../telemetry/index.js';
 
 export type Phase =
@@ -29,7 +29,6 @@ export interface StreamState {
   pin?: PinPlan;
   /** A list result to filter for this caller. */
   list?: ListPlan;
-  response?: ResponseView;
   readBody?: BodyReader;
   /** What limits took: released when the response ends, or the stream does, whichever is first. */
   limits?: LimitHold;
