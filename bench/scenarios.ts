@@ -7,7 +7,7 @@ import { BenchIssuer } from './identity.js';
 import { AUTHORITY, MCP_PATH } from './messages.js';
 import { policyRules, type IdentityResult, type LimitsCase, type PolicyResult } from './micro/decisions.js';
 import type { AdapterResult } from './micro/adapter.js';
-import type { AffinityResult } from './micro/affinity.js';
+import type { AffinityResult, WindowResult } from './micro/affinity.js';
 import type { RedisMemoryResult } from './micro/memory.js';
 import { podHosts } from './micro/rig.js';
 import type { RedisSessionsResult, SessionsResult } from './micro/sessions.js';
@@ -120,6 +120,25 @@ function affinityScenario(policy: 'ring_hash' | 'maglev'): Scenario {
         note: `3 pods: ${small.lookupNsPerOp} ns/op; ratio ${ratio(large.lookupNsPerOp, small.lookupNsPerOp)}x`,
       });
       return rows;
+    },
+  };
+}
+
+/** Key precomputation over a convergence window (docs/operations.md): 1, 5, 20 sets × 3, 30, 300 pods. */
+function affinityWindowScenario(policy: 'ring_hash' | 'maglev'): Scenario {
+  const short = policy === 'ring_hash' ? 'ring' : 'maglev';
+  return {
+    id: `routing.window.${short}`,
+    section: SECTIONS.routing,
+    title: `AffinityKeyTable (${policy}) build over 1, 5, 20 endpoint sets in the convergence window, 3, 30, 300 pods`,
+    async run(ctx) {
+      const cases = [3, 30, 300].flatMap((pods) => [1, 5, 20].map((sets) => ({ pods, sets })));
+      const measured = await ctx.microBatch<WindowResult>(cases.map(({ pods, sets }) => ({ micro: 'affinity-window', policy, pods, sets, builds: ctx.opts.sizes.affinityBuilds })));
+      return cases.map(({ pods, sets }, i) => {
+        const r = measured[i]!;
+        const note = r.unconverged ? `${r.unconverged} pods without a window-safe key` : 'every pod has a window-safe key';
+        return latencyRow(`routing.window.${short}.${pods}.${sets}`, SECTIONS.routing, `key precomputation, ${pods} pods, ${sets} set${sets > 1 ? 's' : ''} in the window (${policy}, per endpoint change)`, r.build, note);
+      });
     },
   };
 }
@@ -456,6 +475,8 @@ export function scenarios(levels: number[], tokenLevels: number[] = levels.filte
     adapterScenario(),
     affinityScenario('ring_hash'),
     affinityScenario('maglev'),
+    affinityWindowScenario('ring_hash'),
+    affinityWindowScenario('maglev'),
     initializeByPods(),
     memorySessionsScenario(),
     redisSessionsScenario(),

@@ -1,6 +1,6 @@
 // Child entry for in-process rows (run with --expose-gc, one job per process so heaps start clean).
 import { adapterBench } from '../micro/adapter.js';
-import { affinityBench } from '../micro/affinity.js';
+import { affinityBench, affinityWindowBench } from '../micro/affinity.js';
 import { identityBench, limitsBench, policyBench } from '../micro/decisions.js';
 import { memoryRegistryBytes, redisBytes } from '../micro/memory.js';
 import { memorySessions, redisSessions } from '../micro/sessions.js';
@@ -8,6 +8,7 @@ import type { HashLbPolicy } from '../../src/routing/index.js';
 
 export type MicroJob =
   | { micro: 'affinity'; policy: HashLbPolicy; pods: number; builds: number; lookups: number }
+  | { micro: 'affinity-window'; policy: HashLbPolicy; pods: number; sets: number; builds: number }
   | { micro: 'sessions-memory'; n: number; samples: number; initSamples: number }
   | { micro: 'sessions-redis'; url: string; n: number; samples: number; keyPrefix: string; budgetMs?: number }
   | { micro: 'memory-registry'; n: number }
@@ -21,6 +22,8 @@ async function run(job: MicroJob): Promise<unknown> {
   switch (job.micro) {
     case 'affinity':
       return affinityBench(job.policy, job.pods, job.builds, job.lookups);
+    case 'affinity-window':
+      return affinityWindowBench(job.policy, job.pods, job.sets, job.builds);
     case 'sessions-memory':
       return memorySessions(job.n, job.samples, job.initSamples);
     case 'sessions-redis':

@@ -35,6 +35,11 @@ export const affinitySchema = z
       .refine(isPrime, { error: 'must be a prime number (Envoy rejects other Maglev table sizes)' })
       .default(65537)
       .describe('maglev.tableSize of the DestinationRule (prime).'),
+    convergenceSeconds: integer(0, 600)
+      .default(30)
+      .describe(
+        'How long an Envoy may still hold an endpoint set after mcpgw saw the next one (istiod debounce + push; size it from pilot_proxy_convergence_time). Hash mode keeps keys right under every set of this window and gives new sessions only to pods in all of them. 0: Envoy is assumed never behind.',
+      ),
   })
   .readonly();
 

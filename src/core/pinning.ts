@@ -21,6 +21,8 @@ export interface PinningEvents {
   ended(server: string, reason: SessionEndReason): void;
   /** The pod that served a new session was not the one mcpgw chose. */
   corrected(server: string): void;
+  /** Another pod than the session's own answered one of its requests (an Envoy with another endpoint set). */
+  misrouted(server: string, reason: MisrouteReason): void;
   /** The store could not answer and the configured policy was applied. */
   storeUnavailable(op: string, policy: 'fail-closed' | 'fail-open'): void;
 }
@@ -39,11 +41,17 @@ export interface PinnedServer {
   mode: 'hash' | 'address';
 }
 
+/**
+ * Why a session's request was answered by another pod: it said it does not know the session (the
+ * client gets a retriable 503 and keeps its session), or it answered anyway (passed through).
+ */
+export type MisrouteReason = 'session_not_found' | 'answered';
+
 /** What the response phase must do for one request. */
 export type PinPlan =
-  | { kind: 'none' }
+  | { kind: 'none'; server?: string }
   | { kind: 'new'; server: string; sessionKind: 'streamable' | 'legacy-sse'; intendedPod?: string; affinityKey?: string; principal?: string; revision: string }
-  | { kind: 'bound'; binding: SessionBinding; deleting: boolean }
+  | { kind: 'bound'; binding: SessionBinding; deleting: boolean; requestId: McpMessage['id'] }
   | { kind: 'task'; server: string; principal?: string; revision: string };
 
 export interface PinRequest {
@@ -69,10 +77,22 @@ export type ResponseStep =
   | { kind: 'replace'; refusal: McpRefusal; retryAfter?: number };
 
 const RETRY_AFTER_SECONDS = 5;
+/** A lagging Envoy catches up within the convergence window; a short wait lets most retries succeed. */
+const MISROUTE_RETRY_AFTER_SECONDS = 1;
 const NO_PLAN: PinPlan = { kind: 'none' };
 
 function sessionNotFound(id: McpMessage['id'] = null): McpRefusal {
   return refusal(404, ErrorCode.sessionNotFound, 'Session not found', 'session_not_found', id ?? null);
+}
+
+function misroutedRefusal(id: McpMessage['id']): ResponseStep {
+  const message = "The session's pod was not reached: the proxy's endpoint view is still converging; retry shortly";
+  return { kind: 'replace', refusal: refusal(503, ErrorCode.unavailable, message, 'session_misrouted', id ?? null), retryAfter: MISROUTE_RETRY_AFTER_SECONDS };
+}
+
+/** The pod that answered is not the session's own (known only when Envoy reports upstream.address). */
+function misrouted(b: SessionBinding, res: ResponseView): boolean {
+  return res.upstreamAddress !== undefined && res.upstreamAddress !== b.pod;
 }
 
 export class SessionPinning {
@@ -91,13 +111,14 @@ export class SessionPinning {
     const single = r.messages.length === 1 ? only : undefined;
     const requestId = single?.id ?? null;
 
+    const none: PinPlan = { kind: 'none', server: r.server.name };
     // 2026-07-28 is stateless: only tasks are pinned, by the task id in Mcp-Name.
     if (r.revision.requiresMirroredHeaders) {
-      if (single?.nameKind === 'task' && single.name) return this.followTask(r, pods, single.name);
+      if (single?.nameKind === 'task' && single.name) return this.followTask(r, pods, single.name, none);
       if (single?.method === 'tools/call' && single.params && typeof single.params.task === 'object') {
         return { plan: { kind: 'task', server: r.server.name, ...(r.principal ? { principal: r.principal } : {}), revision: r.revision.value } };
       }
-      return { plan: NO_PLAN };
+      return { plan: none };
     }
 
     const headerId = r.view.header('mcp-session-id');
@@ -107,7 +128,7 @@ export class SessionPinning {
 
     const opensLegacyStream = r.view.method === 'GET' && (r.view.header('accept') ?? '').includes('text/event-stream');
     if (single?.method === 'initialize' || opensLegacyStream) return this.begin(r, pods, opensLegacyStream ? 'legacy-sse' : 'streamable', requestId);
-    return { plan: NO_PLAN };
+    return { plan: none };
   }
 
   private async begin(r: PinRequest, pods: ServerPods, sessionKind: 'streamable' | 'legacy-sse', requestId: McpMessage['id']): Promise<PinResult> {
@@ -126,7 +147,7 @@ export class SessionPinning {
       if (closed) return closed;
       live = new Map();
     }
-    const pod = pods.choosePod(live);
+    const pod = pods.choosePod(live, this.now());
     const value = pod && pods.headerValueFor(pod);
     if (!pod || !value) {
       return { refusal: refusal(503, ErrorCode.unavailable, 'No MCP server pod can take a new session right now', 'no_pod', requestId), retryAfter: RETRY_AFTER_SECONDS };
@@ -148,16 +169,16 @@ export class SessionPinning {
     const value = this.headerValueFor(r.server, pods, binding);
     if (value === undefined) return { refusal: sessionNotFound(requestId) };
     void this.deps.registry.touch(binding, this.now()).catch(() => undefined);
-    return { affinity: { name: r.server.affinityHeader, value }, plan: { kind: 'bound', binding, deleting: r.view.method === 'DELETE' } };
+    return { affinity: { name: r.server.affinityHeader, value }, plan: { kind: 'bound', binding, deleting: r.view.method === 'DELETE', requestId } };
   }
 
-  private async followTask(r: PinRequest, pods: ServerPods, taskId: string): Promise<PinResult> {
-    if (!isValidSessionId(taskId)) return { plan: NO_PLAN };
+  private async followTask(r: PinRequest, pods: ServerPods, taskId: string, none: PinPlan): Promise<PinResult> {
+    if (!isValidSessionId(taskId)) return { plan: none };
     const binding = await this.deps.registry.get(r.server.name, taskId).catch(() => undefined);
     // An unknown task is the server's to answer (404 means "method not found" in this era, not "re-initialize").
-    if (!binding || binding.kind !== 'task' || binding.principal !== r.principal) return { plan: NO_PLAN };
+    if (!binding || binding.kind !== 'task' || binding.principal !== r.principal) return { plan: none };
     const value = this.headerValueFor(r.server, pods, binding);
-    return value === undefined ? { plan: NO_PLAN } : { affinity: { name: r.server.affinityHeader, value }, plan: NO_PLAN };
+    return value === undefined ? { plan: none } : { affinity: { name: r.server.affinityHeader, value }, plan: none };
   }
 
   /** The header value that lands on the binding's pod now; undefined (and the binding dropped) if it cannot. */
@@ -187,6 +208,8 @@ export class SessionPinning {
 
   async onResponseHeaders(plan: PinPlan, res: ResponseView): Promise<ResponseStep> {
     const ok = res.status >= 200 && res.status < 300;
+    const server = plan.kind === 'bound' ? plan.binding.server : plan.server;
+    if (server !== undefined && res.upstreamAddress !== undefined) this.deps.pods.pods(server)?.observeServed(res.upstreamAddress);
     switch (plan.kind) {
       case 'none':
         return { kind: 'continue' };
@@ -197,6 +220,12 @@ export class SessionPinning {
         }
         return this.bind(plan, res.header('mcp-session-id'), res);
       case 'bound':
+        // Only the session's own pod can say its session is gone; another pod's word is a lagging
+        // Envoy's misroute, and the session must survive it (docs/operations.md, "Convergence").
+        if (misrouted(plan.binding, res)) {
+          if (res.status === 400) return { kind: 'continue', readBody: 'BUFFERED' };
+          return this.misroute(plan, res.status === 404 ? 'session_not_found' : 'answered');
+        }
         if (res.status === 404) this.end(plan.binding, 'upstream_lost');
         else if (res.status === 400) return { kind: 'continue', readBody: 'BUFFERED' };
         else if (plan.deleting && ok) this.end(plan.binding, 'deleted');
@@ -225,6 +254,7 @@ export class SessionPinning {
       if (!endOfStream) return { kind: 'continue' };
       const body = Buffer.concat(parts);
       const contentType = res.header('content-type');
+      if (plan.kind === 'bound' && misrouted(plan.binding, res)) return this.misroute(plan, saysSessionNotFound(body, contentType) ? 'session_not_found' : 'answered');
       if (plan.kind === 'bound' && saysSessionNotFound(body, contentType)) {
         this.end(plan.binding, 'upstream_lost');
         return { kind: 'replace', refusal: sessionNotFound() };
@@ -235,6 +265,11 @@ export class SessionPinning {
       }
       return { kind: 'continue' };
     };
+  }
+
+  private misroute(plan: Extract<PinPlan, { kind: 'bound' }>, reason: MisrouteReason): ResponseStep {
+    this.deps.events.misrouted(plan.binding.server, reason);
+    return reason === 'session_not_found' ? misroutedRefusal(plan.requestId) : { kind: 'continue' };
   }
 
   /**

@@ -80,6 +80,7 @@ export class GatewayService {
       logger: this.logger,
       now,
       onWatchError: (server, kind) => this.metrics.kubernetesWatchErrors.inc({ server, kind }),
+      onUnconvergedKeys: (server, n) => this.metrics.affinityKeysUnconverged.inc({ server }, n),
       ...(this.options.kubeConfigFor ? { kubeConfigFor: this.options.kubeConfigFor } : {}),
     }));
     registry.onEnded((b, reason) => {
@@ -104,6 +105,10 @@ export class GatewayService {
         // Ends are counted once, by the registry's onEnded above.
         ended: () => undefined,
         corrected: (server) => this.metrics.pinningCorrections.inc({ server }),
+        misrouted: (server, reason) => {
+          this.metrics.sessionMisroutes.inc({ server, reason });
+          this.logger.debug({ server, reason }, 'session request answered by another pod; session kept');
+        },
         storeUnavailable: (op, policy) => {
           this.metrics.storeFallbacks.inc({ op, policy });
           this.logger.warn({ op, policy }, 'session store unavailable; applying whenUnavailable');

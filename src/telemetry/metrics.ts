@@ -27,6 +27,8 @@ export class GatewayMetrics {
   readonly sessionsCreated: Counter<'server' | 'kind'>;
   readonly sessionsEnded: Counter<'server' | 'reason'>;
   readonly pinningCorrections: Counter<'server'>;
+  readonly sessionMisroutes: Counter<'server' | 'reason'>;
+  readonly affinityKeysUnconverged: Counter<'server'>;
   readonly storeErrors: Counter<'op'>;
   readonly storeFallbacks: Counter<'op' | 'policy'>;
   readonly kubernetesWatchErrors: Counter<'server' | 'kind'>;
@@ -68,6 +70,18 @@ export class GatewayMetrics {
     this.pinningCorrections = new Counter({
       name: 'mcpgw_session_pinning_corrections_total',
       help: 'New sessions served by another pod than the one mcpgw chose (its view of the endpoints differed from Envoy\'s).',
+      labelNames: ['server'],
+      registers: [this.registry],
+    });
+    this.sessionMisroutes = new Counter({
+      name: 'mcpgw_session_misroutes_total',
+      help: "Requests of a session answered by another pod than the session's (an Envoy hashing over another endpoint set), by reason: session_not_found (the client got a retriable 503, the session survives), answered (passed through).",
+      labelNames: ['server', 'reason'],
+      registers: [this.registry],
+    });
+    this.affinityKeysUnconverged = new Counter({
+      name: 'mcpgw_affinity_keys_unconverged_total',
+      help: 'Pods for which a key-table build found no affinity key right under every endpoint set of the convergence window (they got a key right under the current set only).',
       labelNames: ['server'],
       registers: [this.registry],
     });

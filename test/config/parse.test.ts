@@ -46,7 +46,7 @@ test('defaults fill everything except servers', () => {
         match: { hosts: ['mcp.example.com'], pathPrefix: '/' },
         tools: { allow: ['*'], deny: [] },
         upstream: { passAuthorization: false, headers: [] },
-        affinity: { header: 'x-mcp-affinity', mode: 'hash', loadBalancer: 'ring_hash', minimumRingSize: 1024, tableSize: 65537 },
+        affinity: { header: 'x-mcp-affinity', mode: 'hash', loadBalancer: 'ring_hash', minimumRingSize: 1024, tableSize: 65537, convergenceSeconds: 30 },
       },
     ],
     sessions: { ttlSeconds: 86400, drainDeadlineSeconds: 3600, maxInMemory: 1000000 },

@@ -99,6 +99,7 @@ export interface AdminPod {
   inLoadBalancer: boolean;
   ready: boolean;
   terminating: boolean;
+  converging: boolean;
   drainingSince?: number;
   drainSource?: string;
   liveSessions: number;

@@ -47,7 +47,10 @@ export function gatewayConfig(overrides: Record<string, unknown> = {}): GatewayC
 
 export interface Stack {
   pods: McpPod[];
+  /** The first proxy (most tests run one). */
   sim: EnvoySim;
+  /** Every proxy: `sim` first, then one per `StackOptions.proxies` entry, all wired to the same mcpgw. */
+  sims: EnvoySim[];
   /** The first mcpgw replica (most tests run one). */
   gateway: GatewayService;
   gateways: GatewayService[];
@@ -72,8 +75,10 @@ export interface StackOptions {
   bufferLimitBytes?: number;
   /** Test seams of every mcpgw replica (a fake Kubernetes API server, a clock). */
   service?: ServiceOptions;
-  /** Extra envoy-sim options (e.g. the stateful_session filter). */
-  sim?: Pick<EnvoySimOptions, 'statefulSession'>;
+  /** Extra envoy-sim options (e.g. the stateful_session filter, an EDS delay). */
+  sim?: Pick<EnvoySimOptions, 'statefulSession' | 'edsDelayMs'>;
+  /** More proxies (gateway replicas) with the same wiring and their own EDS delay. */
+  proxies?: Array<Pick<EnvoySimOptions, 'edsDelayMs'>>;
   /** envoy-sim's port, when the config must know the public URL up front (auth.resource). */
   simPort?: number;
 }
@@ -94,11 +99,13 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   };
   if (o.bufferLimitBytes !== undefined) simOptions.bufferLimitBytes = o.bufferLimitBytes;
   if (o.simPort !== undefined) simOptions.listenPort = o.simPort;
-  const sim = new EnvoySim(simOptions);
-  await sim.start();
+  const sims = [simOptions, ...(o.proxies ?? []).map((p) => ({ ...simOptions, listenPort: undefined, ...p }))].map((opts) => new EnvoySim(opts));
+  await Promise.all(sims.map((s) => s.start()));
+  const sim = sims[0] as EnvoySim;
   return {
     pods,
     sim,
+    sims,
     gateway: gateways[0] as GatewayService,
     gateways,
     httpBase: `http://${addresses[0]?.http}`,
@@ -106,7 +113,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     logs,
     url: `${sim.url}/mcp`,
     async close() {
-      await sim.close();
+      await Promise.all(sims.map((s) => s.close()));
       await Promise.all(gateways.map((g) => g.close()));
       await Promise.all(pods.map((p) => p.close()));
     },

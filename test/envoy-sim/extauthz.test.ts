@@ -15,8 +15,9 @@ async function simWith(extAuthz: Partial<ExtAuthzOptions> = {}, withProc = false
   const sim = new EnvoySim({
     routes: [{ authority: '*', cluster: 'mcp' }],
     clusters: [{ name: 'mcp', lb: 'round_robin', endpoints: ups.keys }],
-    extAuthz: { target: authz.target, ...extAuthz },
-    ...(withProc ? { extProc: { target: proc.target, forwardingNamespaces: ['envoy.filters.http.ext_authz'] } } : {}),
+    // Envoy's 200 ms defaults would fail a loaded test machine; the timeout tests set their own.
+    extAuthz: { target: authz.target, timeoutMs: 10_000, ...extAuthz },
+    ...(withProc ? { extProc: { target: proc.target, messageTimeoutMs: 10_000, forwardingNamespaces: ['envoy.filters.http.ext_authz'] } } : {}),
   });
   await sim.start();
   sims.push(sim);

@@ -16,7 +16,8 @@ async function simWith(extProc: Partial<ExtProcOptions> = {}, bufferLimitBytes?:
   const sim = new EnvoySim({
     routes: [{ authority: '*', cluster: 'mcp' }],
     clusters: [{ name: 'mcp', lb: 'ring_hash', hashHeader: 'x-mcp-affinity', endpoints: ups.keys }],
-    extProc: { target: proc.target, ...extProc },
+    // Envoy's 200 ms default would fail a loaded test machine; the timeout tests set their own.
+    extProc: { target: proc.target, messageTimeoutMs: 10_000, ...extProc },
     bufferLimitBytes,
   });
   await sim.start();

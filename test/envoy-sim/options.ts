@@ -90,6 +90,12 @@ export interface EnvoySimOptions {
    */
   grpcMaxRequestsPerConnection?: number;
   statefulSession?: StatefulSessionOptions;
+  /**
+   * How long after setEndpoints() this proxy's clusters change: istiod debounces EDS pushes and
+   * pushes each proxy at its own moment, so Envoy learns of a change later than a Kubernetes watcher
+   * does (docs/operations.md, "Convergence"). Two sims with different delays are two proxies.
+   */
+  edsDelayMs?: number;
 }
 
 export interface SimLocalReply {

@@ -15,6 +15,8 @@ export class EnvoySim {
   private server: http.Server | undefined;
   private ctx: SimContext | undefined;
   private readonly pools: ConnectionPool[] = [];
+  private readonly edsPending = new Set<NodeJS.Timeout>();
+  private edsIdle: Array<() => void> = [];
 
   constructor(private readonly opts: EnvoySimOptions) {
     validateOptions(opts);
@@ -52,14 +54,32 @@ export class EnvoySim {
   /**
    * EDS update for a cluster: rebuilds its ring / Maglev table from the HEALTHY `endpoints`;
    * `draining` hosts (EDS DRAINING) are reachable only by a host override the cluster allows.
+   * Applied `edsDelayMs` later, in the order given.
    */
   setEndpoints(cluster: string, endpoints: string[], opts: { draining?: string[] } = {}): void {
     const lb = this.ctx?.clusters.get(cluster);
     if (!lb) throw new Error(`envoy-sim: unknown cluster ${cluster} (or not started)`);
-    lb.setEndpoints(endpoints, opts.draining);
+    const delay = this.opts.edsDelayMs ?? 0;
+    if (delay <= 0) return lb.setEndpoints(endpoints, opts.draining);
+    const [healthy, draining] = [[...endpoints], opts.draining ? [...opts.draining] : undefined];
+    // Timers of one delay fire in the order they were set, so updates apply in order.
+    const timer = setTimeout(() => {
+      this.edsPending.delete(timer);
+      lb.setEndpoints(healthy, draining);
+      if (this.edsPending.size === 0) for (const idle of this.edsIdle.splice(0)) idle();
+    }, delay);
+    this.edsPending.add(timer);
+  }
+
+  /** Resolves once every EDS update given so far has been applied. */
+  edsApplied(): Promise<void> {
+    return this.edsPending.size === 0 ? Promise.resolve() : new Promise((r) => this.edsIdle.push(r));
   }
 
   async close(): Promise<void> {
+    for (const t of this.edsPending) clearTimeout(t);
+    this.edsPending.clear();
+    for (const idle of this.edsIdle.splice(0)) idle();
     const server = this.server;
     this.server = undefined;
     if (server) {

@@ -118,7 +118,7 @@ describe('affinity mirror vs envoy-sim router: 10,000 random keys per endpoint s
       const rand = prng(cfg.policy === 'ring_hash' ? 1 : 2);
       const lbOptions = { ...(cfg.minimumRingSize ? { minimumRingSize: cfg.minimumRingSize } : {}), ...(cfg.tableSize ? { tableSize: cfg.tableSize } : {}) };
       const sim = new ClusterLb({ name: 'mcp', lb: cfg.policy, hashHeader: HEADER, endpoints: [], ...lbOptions }, xxh);
-      const pods = new ServerPods({ mode: 'hash', lb: { policy: cfg.policy, ...lbOptions }, drainDeadlineMs: 60_000 }, xxh, () => new Map());
+      const pods = new ServerPods({ mode: 'hash', lb: { policy: cfg.policy, ...lbOptions }, drainDeadlineMs: 60_000, convergenceMs: 0 }, xxh, () => new Map());
       let previousKeys = new Map<string, string>();
       for (const step of history()) {
         const eds = edsOf(step, rand);

@@ -1,2 +1,2 @@
 // Choosing the affinity header value that makes Envoy's LB land on a given pod.
-export { AffinityKeyTable, newAffinityKey, addressHeaderValue, type AffinityLbConfig } from './keyTable.js';
+export { AffinityKeyTable, EndpointSet, newAffinityKey, addressHeaderValue, type AffinityLbConfig, type KeyTableBuild } from './keyTable.js';

@@ -13,6 +13,8 @@ export interface PodDirectoryDeps {
   logger: Logger;
   now?: () => number;
   onWatchError?: (server: string, kind: WatchedKind) => void;
+  /** Pods for which no affinity key is right under every endpoint set of the convergence window. */
+  onUnconvergedKeys?: (server: string, pods: number) => void;
   /** Endpoint sources for Kubernetes servers; tests inject a kubeconfig for a fake API server. */
   kubeConfigFor?: (server: ServerConfig) => ReturnType<typeof loadKubeConfig>;
 }
@@ -32,7 +34,17 @@ export class PodDirectory {
     for (const s of config.servers) {
       const a = s.affinity;
       const pods = new ServerPods(
-        { mode: a.mode, lb: { policy: a.loadBalancer, minimumRingSize: a.minimumRingSize, tableSize: a.tableSize }, drainDeadlineMs: config.sessions.drainDeadlineSeconds * 1000 },
+        {
+          mode: a.mode,
+          lb: { policy: a.loadBalancer, minimumRingSize: a.minimumRingSize, tableSize: a.tableSize },
+          drainDeadlineMs: config.sessions.drainDeadlineSeconds * 1000,
+          convergenceMs: a.convergenceSeconds * 1000,
+          onKeysBuilt: (unconverged) => {
+            if (!unconverged.length) return;
+            deps.onUnconvergedKeys?.(s.name, unconverged.length);
+            deps.logger.warn({ server: s.name, pods: unconverged }, 'no affinity key is right under every endpoint set of the convergence window; using keys right under the current set');
+          },
+        },
         deps.xxh,
         () => deps.drains.current(),
       );
@@ -85,6 +97,7 @@ export class PodDirectory {
   }
 
   all(): Array<{ server: string; pods: PodState[] }> {
-    return [...this.entries].map(([server, e]) => ({ server, pods: e.pods.pods() }));
+    const now = this.now();
+    return [...this.entries].map(([server, e]) => ({ server, pods: e.pods.pods(now) }));
   }
 }

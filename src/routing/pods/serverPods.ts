@@ -1,14 +1,34 @@
 // One MCP server's pods as Envoy's LB sees them, and what mcpgw needs to pin sessions to them:
 // which pod gets a new session, which header value lands on a pod, whether a pod still serves its
 // sessions. Rebuilt when the endpoint set changes; the request path only reads it.
+//
+// mcpgw sees an endpoint change before Envoy does (istiod debounces EDS pushes and pushes each proxy
+// at its own moment), so in hash mode it keeps the sets it saw within a convergence window: keys are
+// right under every one of them, and new sessions go only to pods that every one of them holds.
 import type { EndpointSnapshot } from '../../endpoints/index.js';
-import { AffinityKeyTable, addressHeaderValue, newAffinityKey, type AffinityLbConfig } from '../affinity/index.js';
+import { AffinityKeyTable, EndpointSet, addressHeaderValue, newAffinityKey, type AffinityLbConfig } from '../affinity/index.js';
 import type { Xxh64 } from '../hash/index.js';
 
 export interface ServerPodsConfig {
   mode: 'hash' | 'address';
   lb: AffinityLbConfig;
   drainDeadlineMs: number;
+  /** How long an Envoy may still hold an endpoint set after mcpgw saw the next one (0: Envoy is never behind). */
+  convergenceMs: number;
+  /** Told after each key-table build how many pods have no key that is right under the whole window. */
+  onKeysBuilt?: (unconverged: readonly string[]) => void;
+}
+
+/**
+ * At most this many distinct earlier sets are kept; a flapping endpoint beyond it loses the oldest.
+ * Bounds key-search cost (each candidate is checked against every set) and memory.
+ */
+export const MAX_WINDOW_SETS = 32;
+
+/** A set mcpgw no longer holds but an Envoy may, until `until` (ms epoch). */
+interface EarlierSet {
+  set: EndpointSet;
+  until: number;
 }
 
 /** Why a bound session can no longer be served by its pod. */
@@ -19,6 +39,11 @@ export interface PodState {
   inLoadBalancer: boolean;
   ready: boolean;
   terminating: boolean;
+  /**
+   * In the LB now but not yet in every endpoint set an Envoy may still hold (hash mode): no new
+   * sessions go there until the convergence window passes or a response proves Envoy routes to it.
+   */
+  converging: boolean;
   /** ms epoch when draining began (annotation seen, admin drain, or seen terminating while still reachable), if draining. */
   drainingSince?: number;
   drainSource?: 'annotation' | 'admin' | 'terminating';
@@ -26,6 +51,11 @@ export interface PodState {
 
 export class ServerPods {
   private table: AffinityKeyTable;
+  private current: EndpointSet;
+  /** Oldest first; pruned when read, so an expired set only ever makes choices more careful. */
+  private earlier: EarlierSet[] = [];
+  /** Converging pods that served a response: some Envoy already routes to them. */
+  private readonly served = new Set<string>();
   private snapshot: EndpointSnapshot | undefined;
   private readonly annotationDrains = new Map<string, number>();
   /** Terminating pods Envoy still holds as DRAINING (persistent-session Service): host → ms epoch first seen. */
@@ -40,6 +70,7 @@ export class ServerPods {
     private readonly adminDrains: () => ReadonlyMap<string, number>,
   ) {
     this.table = AffinityKeyTable.build([], config.lb, xxh);
+    this.current = EndpointSet.build([], config.lb, xxh);
   }
 
   /** Without an endpoint source mcpgw cannot choose pods: Envoy picks, mcpgw learns from upstream.address. */
@@ -53,13 +84,45 @@ export class ServerPods {
     const lbHosts = snapshot.envoyHosts.filter((h) => ready.has(h));
     this.lbHosts = new Set(lbHosts);
     // Envoy's ring / table holds only HEALTHY hosts (reference/envoy.md §3.6), not the DRAINING ones.
-    if (this.config.mode === 'hash') this.table = AffinityKeyTable.build(lbHosts, this.config.lb, this.xxh);
+    if (this.config.mode === 'hash' && !this.current.sameAs(lbHosts)) this.advance(EndpointSet.build(lbHosts, this.config.lb, this.xxh), now);
     const draining = new Set(snapshot.envoyHosts.filter((h) => !ready.has(h)));
     for (const host of this.terminatingSince.keys()) if (!draining.has(host)) this.terminatingSince.delete(host);
     for (const host of draining) if (!this.terminatingSince.has(host)) this.terminatingSince.set(host, now);
     const annotated = new Set(snapshot.endpoints.filter((e) => e.drainRequested).map((e) => e.hostKey));
     for (const host of this.annotationDrains.keys()) if (!annotated.has(host)) this.annotationDrains.delete(host);
     for (const host of annotated) if (!this.annotationDrains.has(host)) this.annotationDrains.set(host, now);
+  }
+
+  /** The current set becomes an earlier one that an Envoy may hold for the convergence window. */
+  private advance(next: EndpointSet, now: number): void {
+    const previous = this.current;
+    // An empty set routes nothing, so no session can depend on it.
+    if (previous.hosts.size > 0 && this.config.convergenceMs > 0) {
+      this.earlier = this.earlier.filter((e) => !e.set.sameAs(previous.order));
+      this.earlier.push({ set: previous, until: now + this.config.convergenceMs });
+    }
+    this.earlier = this.earlier.filter((e) => e.until > now && !e.set.sameAs(next.order)).slice(-MAX_WINDOW_SETS);
+    this.current = next;
+    for (const host of this.served) if (!next.hosts.has(host)) this.served.delete(host);
+    const built = AffinityKeyTable.forWindow(next, this.earlier.map((e) => e.set), this.xxh, this.table);
+    this.table = built.table;
+    this.config.onKeysBuilt?.(built.unconverged);
+  }
+
+  /** The earlier sets an Envoy may still hold at `now`. */
+  private window(now: number): EarlierSet[] {
+    if (this.earlier.length && this.earlier[0]!.until <= now) this.earlier = this.earlier.filter((e) => e.until > now);
+    return this.earlier;
+  }
+
+  /** Whether every Envoy can route to `host`: it is in every set of the window, or it already served. */
+  private reachableEverywhere(host: string, now: number): boolean {
+    return this.served.has(host) || this.window(now).every((e) => e.set.hosts.has(host));
+  }
+
+  /** A response said that `host` served it: an Envoy has it, so it may take new sessions. */
+  observeServed(host: string): void {
+    if (this.current.hosts.has(host) && !this.served.has(host)) this.served.add(host);
   }
 
   private drainingSince(host: string): number | undefined {
@@ -69,9 +132,9 @@ export class ServerPods {
 
   /**
    * The pod for a new session: in Envoy's LB, ready (not a terminating one kept for host override),
-   * not draining, with the fewest live sessions; ties broken at random.
+   * not draining, reachable by every Envoy (hash mode), with the fewest live sessions; ties broken at random.
    */
-  choosePod(livePerPod: ReadonlyMap<string, number>, random: () => number = Math.random): string | undefined {
+  choosePod(livePerPod: ReadonlyMap<string, number>, now: number, random: () => number = Math.random): string | undefined {
     const s = this.snapshot;
     if (!s?.synced) return undefined;
     const ready = new Set(s.endpoints.filter((e) => e.ready && !e.terminating).map((e) => e.hostKey));
@@ -79,7 +142,7 @@ export class ServerPods {
     let fewest = Infinity;
     for (const host of s.envoyHosts) {
       if (!ready.has(host) || this.drainingSince(host) !== undefined) continue;
-      if (this.config.mode === 'hash' && this.table.keyFor(host) === undefined) continue;
+      if (this.config.mode === 'hash' && (this.table.keyFor(host) === undefined || !this.reachableEverywhere(host, now))) continue;
       const n = livePerPod.get(host) ?? 0;
       if (n < fewest) [best, fewest] = [[host], n];
       else if (n === fewest) best.push(host);
@@ -115,13 +178,14 @@ export class ServerPods {
     return this.config.mode === 'hash' ? this.table.hostFor(key) : undefined;
   }
 
-  pods(): PodState[] {
+  pods(now: number): PodState[] {
     const s = this.snapshot;
     if (!s) return [];
     const inLb = new Set(s.envoyHosts);
     return s.endpoints.map((e) => {
       const since = this.drainingSince(e.hostKey);
-      const pod: PodState = { host: e.hostKey, inLoadBalancer: inLb.has(e.hostKey), ready: e.ready, terminating: e.terminating };
+      const converging = this.config.mode === 'hash' && this.lbHosts.has(e.hostKey) && !this.reachableEverywhere(e.hostKey, now);
+      const pod: PodState = { host: e.hostKey, inLoadBalancer: inLb.has(e.hostKey), ready: e.ready, terminating: e.terminating, converging };
       if (since !== undefined) {
         pod.drainingSince = since;
         pod.drainSource = this.annotationDrains.has(e.hostKey) ? 'annotation' : this.adminDrains().has(e.hostKey) ? 'admin' : 'terminating';
