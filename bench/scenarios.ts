@@ -13,6 +13,7 @@ import { podHosts } from './micro/rig.js';
 import type { RedisSessionsResult, SessionsResult } from './micro/sessions.js';
 import type { LoadResult } from './proc/loadgen.js';
 import { cellOf, pairRow, ratio, type Row } from './report.js';
+import { recoveryHandshake } from './recovery.js';
 import { sseFirstEvent } from './sse.js';
 import type { WorkloadName } from './workloads.js';
 
@@ -39,6 +40,7 @@ const SECTIONS = {
   adapter: "mcpgw's own CPU per request, in process (no gRPC, no network)",
   identity: 'Identity and policy',
   limits: 'Limits',
+  recovery: 'Session recovery: added latency of the request that triggers one',
   cluster: 'node:cluster prototype (bench only): 1 process vs 2 workers sharing the port, nothing pinned',
 } as const;
 
@@ -120,6 +122,19 @@ function affinityScenario(policy: 'ring_hash' | 'maglev'): Scenario {
         note: `3 pods: ${small.lookupNsPerOp} ns/op; ratio ${ratio(large.lookupNsPerOp, small.lookupNsPerOp)}x`,
       });
       return rows;
+    },
+  };
+}
+
+function recoveryScenario(): Scenario {
+  return {
+    id: 'recovery.handshake',
+    section: SECTIONS.recovery,
+    title: 'replayed handshake (initialize + notifications/initialized) on a real SDK pod vs one session call',
+    async run(ctx) {
+      const r = await recoveryHandshake(ctx.opts.sizes.sseIterations);
+      const title = 'replayed handshake on the new pod (added to the triggering request) vs one session call';
+      return [pairRow({ id: 'recovery.handshake', section: SECTIONS.recovery, title, baselineName: 'one call' }, cellOf(r.handshake), cellOf(r.call))];
     },
   };
 }
@@ -477,6 +492,7 @@ export function scenarios(levels: number[], tokenLevels: number[] = levels.filte
     affinityScenario('maglev'),
     affinityWindowScenario('ring_hash'),
     affinityWindowScenario('maglev'),
+    recoveryScenario(),
     initializeByPods(),
     memorySessionsScenario(),
     redisSessionsScenario(),

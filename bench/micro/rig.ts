@@ -51,7 +51,7 @@ export async function buildRig(registry: SessionRegistry, podCount: number, o: R
   const pods = new PodDirectory(config, { xxh: await loadXxh64(), drains: new MemoryDrainMarks(3_600_000), logger: silentLogger });
   pods.start();
   const noop = () => undefined;
-  const pinning = new SessionPinning({ registry, pods, whenUnavailable: 'fail-closed', events: { created: noop, ended: noop, corrected: noop, misrouted: noop, storeUnavailable: noop } });
+  const pinning = new SessionPinning({ registry, pods, whenUnavailable: 'fail-closed', events: { created: noop, ended: noop, corrected: noop, misrouted: noop, recovered: noop, storeUnavailable: noop } });
   const gateway = new Gateway(config, { pinning, ...(o.limiter ? { limiter: o.limiter } : {}), ...(o.authenticator ? { authenticator: o.authenticator } : {}) });
   const initHeaders = requestHeaders({ 'content-length': String(INITIALIZE_BODY.length) });
   return {

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { hostPattern, integer, listenAddress, pathPrefix, serverName, toolGlob } from './fields.js';
 import { checkServerClaims } from './cross-checks.js';
-import { adminSchema, affinitySchema, endpointsSchema, redisStoreSchema, sessionsSchema } from './sessions.js';
+import { adminSchema, affinitySchema, endpointsSchema, recoverySchema, redisStoreSchema, sessionsSchema } from './sessions.js';
 import { authSchema, identitySchema, policySchema, upstreamSchema } from './security.js';
 import { limitingSchema, limitsSchema } from './limits.js';
 import { auditSchema, tracingSchema } from './telemetry.js';
@@ -115,9 +115,14 @@ const serverSchema = z
     policy: policySchema.optional().describe('Who may call which tools, resources, prompts and methods. Without it every caller may use everything tools.allow/deny permits.'),
     upstream: upstreamSchema.prefault({}).describe('What reaches the MCP server: credentials passed through or injected.'),
     affinity: affinitySchema.prefault({}).describe('How mcpgw pins sessions to pods through Envoy\'s hash load balancing.'),
+    recovery: recoverySchema.prefault({}).describe('What happens to a session whose pod is gone or draining: 404 (off), or re-established on another pod (reinitialize).'),
     endpoints: endpointsSchema
       .optional()
       .describe('Where the pods behind this server come from (a static list or a Kubernetes Service). Without it mcpgw uses random keys and learns each session\'s pod from Envoy.'),
+  })
+  .refine((s) => s.recovery.mode === 'off' || s.endpoints !== undefined, {
+    path: ['recovery', 'mode'],
+    error: 'reinitialize needs servers[].endpoints: mcpgw chooses the pod a session moves to',
   })
   .readonly()
   .describe('One upstream MCP server and the requests routed to it.');

@@ -43,6 +43,19 @@ export const affinitySchema = z
   })
   .readonly();
 
+export const recoverySchema = z
+  .strictObject({
+    mode: z
+      .enum(['off', 'reinitialize'])
+      .default('off')
+      .describe(
+        '"off": a session whose pod is gone gets 404 and the client starts over. "reinitialize": mcpgw replays the client\'s initialize on another pod and maps the session id, so the client keeps its session. Only for servers whose session state is rebuilt by the handshake alone or kept outside the pod.',
+      ),
+    maxPerSession: integer(1, 100).default(3).describe('Most recoveries of one session; past it, the session gets 404.'),
+    handshakeTimeoutSeconds: integer(1, 60).default(5).describe('Time for the replayed initialize and notifications/initialized on the new pod.'),
+  })
+  .readonly();
+
 const hostKey = z
   .string()
   .regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d{1,5}$/, {

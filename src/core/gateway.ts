@@ -135,10 +135,11 @@ export class Gateway {
       const pinning = this.deps.pinning;
       if (pinning) {
         const pinned = await pinning.pinRequest({
-          server: { name: server.name, affinityHeader: server.config.affinity.header, mode: server.config.affinity.mode },
+          server: { name: server.name, affinityHeader: server.config.affinity.header, mode: server.config.affinity.mode, recovery: server.config.recovery },
           view,
           revision,
           messages,
+          upstreamHeaders: [...allow.setHeaders],
           ...(principal ? { principal: principal.id } : {}),
         });
         if ('refusal' in pinned) return this.refuse(pinned.refusal, summary, pinned.retryAfter);
@@ -146,6 +147,8 @@ export class Gateway {
           allow.setHeaders.push(pinned.affinity);
           allow.removeHeaders = allow.removeHeaders.filter((h) => h !== pinned.affinity?.name);
         }
+        // A recovered session: the pod knows it by another id than the client.
+        if (pinned.sessionId) allow.setHeaders.push(pinned.sessionId);
         allow.pin = pinned.plan;
       }
     }

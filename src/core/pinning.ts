@@ -14,7 +14,17 @@ import {
   type Revision,
 } from '../mcp/index.js';
 import { addressHeaderValue, type PodDirectory, type ServerPods } from '../routing/index.js';
-import { StoreUnavailableError, isValidSessionId, type SessionBinding, type SessionEndReason, type SessionKind, type SessionRegistry } from '../sessions/index.js';
+import {
+  MAX_HANDSHAKE_CHARS,
+  StoreUnavailableError,
+  isValidSessionId,
+  type RecoveryLock,
+  type SessionBinding,
+  type SessionEndReason,
+  type SessionHandshake,
+  type SessionKind,
+  type SessionRegistry,
+} from '../sessions/index.js';
 
 export interface PinningEvents {
   created(binding: SessionBinding): void;
@@ -25,6 +35,18 @@ export interface PinningEvents {
   misrouted(server: string, reason: MisrouteReason): void;
   /** The store could not answer and the configured policy was applied. */
   storeUnavailable(op: string, policy: 'fail-closed' | 'fail-open'): void;
+  /** A session recovery ended: `result` is ok or why it failed; `seconds` is the handshake's time when one ran. */
+  recovered(server: string, trigger: RecoveryTrigger, result: RecoveryResult, seconds?: number, detail?: string): void;
+}
+
+/** What made mcpgw move a session: its pod left, its drain deadline passed, it drains, or the pod lost it. */
+export type RecoveryTrigger = 'pod_gone' | 'drain_expired' | 'draining' | 'upstream_lost';
+export type RecoveryResult = 'ok' | 'not_recorded' | 'limit' | 'no_pod' | 'timeout' | 'handshake_error' | 'store_unavailable';
+
+export interface RecoverySettings {
+  mode: 'off' | 'reinitialize';
+  maxPerSession: number;
+  handshakeTimeoutSeconds: number;
 }
 
 export interface PinningDeps {
@@ -32,6 +54,9 @@ export interface PinningDeps {
   pods: PodDirectory;
   whenUnavailable: 'fail-closed' | 'fail-open';
   events: PinningEvents;
+  /** Session recovery (servers with recovery.mode reinitialize): the handshake replay and its lock. */
+  handshake?: SessionHandshake;
+  recoveryLock?: RecoveryLock;
   now?: () => number;
 }
 
@@ -39,6 +64,18 @@ export interface PinnedServer {
   name: string;
   affinityHeader: string;
   mode: 'hash' | 'address';
+  recovery?: RecoverySettings;
+}
+
+/** What replaying the handshake on another pod needs from the request that triggers it. */
+interface ReplayContext {
+  server: PinnedServer;
+  authority: string;
+  path: string;
+  /** Identity and credential headers mcpgw injects towards the pod. */
+  headers: readonly HeaderToSet[];
+  /** The request being recovered is notifications/initialized itself: the replay must not send it twice. */
+  isInitializedNote: boolean;
 }
 
 /**
@@ -50,8 +87,8 @@ export type MisrouteReason = 'session_not_found' | 'answered';
 /** What the response phase must do for one request. */
 export type PinPlan =
   | { kind: 'none'; server?: string }
-  | { kind: 'new'; server: string; sessionKind: 'streamable' | 'legacy-sse'; intendedPod?: string; affinityKey?: string; principal?: string; revision: string }
-  | { kind: 'bound'; binding: SessionBinding; deleting: boolean; requestId: McpMessage['id'] }
+  | { kind: 'new'; server: string; sessionKind: 'streamable' | 'legacy-sse'; intendedPod?: string; affinityKey?: string; principal?: string; revision: string; handshake?: string }
+  | { kind: 'bound'; binding: SessionBinding; deleting: boolean; requestId: McpMessage['id']; replay?: ReplayContext }
   | { kind: 'task'; server: string; principal?: string; revision: string };
 
 export interface PinRequest {
@@ -60,9 +97,12 @@ export interface PinRequest {
   revision: Revision;
   messages: readonly McpMessage[];
   principal?: string;
+  /** Headers mcpgw injects towards the pod (identity, credentials): a replayed handshake carries them too. */
+  upstreamHeaders?: readonly HeaderToSet[];
 }
 
-export type PinResult = { affinity?: HeaderToSet; plan: PinPlan } | { refusal: McpRefusal; retryAfter?: number };
+/** `sessionId`: the pod's id for a recovered session, to write over the client's on the way up. */
+export type PinResult = { affinity?: HeaderToSet; sessionId?: HeaderToSet; plan: PinPlan } | { refusal: McpRefusal; retryAfter?: number };
 
 export interface ResponseView {
   status: number;
@@ -73,13 +113,23 @@ export interface ResponseView {
 
 /** What the response phase asks of the adapter. */
 export type ResponseStep =
-  | { kind: 'continue'; readBody?: 'BUFFERED' | 'STREAMED' }
+  | { kind: 'continue'; readBody?: 'BUFFERED' | 'STREAMED'; setHeaders?: HeaderToSet[] }
   | { kind: 'replace'; refusal: McpRefusal; retryAfter?: number };
 
 const RETRY_AFTER_SECONDS = 5;
 /** A lagging Envoy catches up within the convergence window; a short wait lets most retries succeed. */
 const MISROUTE_RETRY_AFTER_SECONDS = 1;
 const NO_PLAN: PinPlan = { kind: 'none' };
+/** A session the pod lost but mcpgw re-established elsewhere: the client's retry reaches the new pod. */
+const RECOVERED_RETRY_AFTER_SECONDS = 1;
+
+/** The client's initialize params, to replay on another pod; not kept when unusually large. */
+function recordedHandshake(messages: readonly McpMessage[]): string | undefined {
+  const [init] = messages;
+  if (messages.length !== 1 || init?.method !== 'initialize' || !init.params) return undefined;
+  const json = JSON.stringify(init.params);
+  return json.length <= MAX_HANDSHAKE_CHARS ? json : undefined;
+}
 
 function sessionNotFound(id: McpMessage['id'] = null): McpRefusal {
   return refusal(404, ErrorCode.sessionNotFound, 'Session not found', 'session_not_found', id ?? null);
@@ -97,6 +147,8 @@ function misrouted(b: SessionBinding, res: ResponseView): boolean {
 
 export class SessionPinning {
   private readonly now: () => number;
+  /** Recoveries under way in this process: concurrent requests of one session join the same one. */
+  private readonly recovering = new Map<string, Promise<SessionBinding | undefined>>();
 
   constructor(private readonly deps: PinningDeps) {
     this.now = deps.now ?? Date.now;
@@ -132,7 +184,8 @@ export class SessionPinning {
   }
 
   private async begin(r: PinRequest, pods: ServerPods, sessionKind: 'streamable' | 'legacy-sse', requestId: McpMessage['id']): Promise<PinResult> {
-    const base = { kind: 'new' as const, server: r.server.name, sessionKind, revision: r.revision.value, ...(r.principal ? { principal: r.principal } : {}) };
+    const handshake = sessionKind === 'streamable' && r.server.recovery?.mode === 'reinitialize' ? recordedHandshake(r.messages) : undefined;
+    const base = { kind: 'new' as const, server: r.server.name, sessionKind, revision: r.revision.value, ...(r.principal ? { principal: r.principal } : {}), ...(handshake ? { handshake } : {}) };
     if (!pods.knowsEndpoints) {
       // Envoy picks the pod; the response's upstream.address tells us which.
       if (r.server.mode === 'address') return { plan: base };
@@ -166,10 +219,107 @@ export class SessionPinning {
     }
     // Another principal's session is indistinguishable from an unknown one.
     if (!binding || binding.kind !== kind || binding.principal !== r.principal) return { refusal: sessionNotFound(requestId) };
+    const replay = r.server.recovery?.mode === 'reinitialize' && kind === 'streamable' ? this.replayContext(r) : undefined;
+    if (replay && pods.knowsEndpoints) {
+      const trigger = this.recoveryTrigger(pods, binding);
+      // A DELETE ends the session: nothing to move.
+      if (trigger && r.view.method !== 'DELETE') binding = (await this.recover(replay, pods, binding, trigger)) ?? binding;
+    }
     const value = this.headerValueFor(r.server, pods, binding);
     if (value === undefined) return { refusal: sessionNotFound(requestId) };
     void this.deps.registry.touch(binding, this.now()).catch(() => undefined);
-    return { affinity: { name: r.server.affinityHeader, value }, plan: { kind: 'bound', binding, deleting: r.view.method === 'DELETE', requestId } };
+    return {
+      affinity: { name: r.server.affinityHeader, value },
+      ...(binding.upstreamId ? { sessionId: { name: 'mcp-session-id', value: binding.upstreamId } } : {}),
+      plan: { kind: 'bound', binding, deleting: r.view.method === 'DELETE', requestId, ...(replay ? { replay } : {}) },
+    };
+  }
+
+  private replayContext(r: PinRequest): ReplayContext {
+    return {
+      server: r.server,
+      authority: r.view.authority,
+      path: r.view.path.split('?', 1)[0] ?? '/',
+      headers: r.upstreamHeaders ?? [],
+      isInitializedNote: r.messages.length === 1 && r.messages[0]?.method === 'notifications/initialized',
+    };
+  }
+
+  /** Why a bound session should move now (recovery on), if it should. */
+  private recoveryTrigger(pods: ServerPods, b: SessionBinding): RecoveryTrigger | undefined {
+    const now = this.now();
+    const loss = pods.lossOf(b.pod, now);
+    if (loss) return loss;
+    // Draining becomes a migration: the session moves at its next request, well before the deadline.
+    return pods.isDraining(b.pod, now) ? 'draining' : undefined;
+  }
+
+  /**
+   * Re-establishes the session on another pod (docs/operations.md, "Session recovery"): one recovery
+   * per session at a time in this process, and across replicas through the recovery lock.
+   * Returns the moved binding, or undefined when it could not be moved.
+   */
+  private recover(replay: ReplayContext, pods: ServerPods, b: SessionBinding, trigger: RecoveryTrigger): Promise<SessionBinding | undefined> {
+    const key = `${b.server} ${b.id}`;
+    let pending = this.recovering.get(key);
+    if (!pending) {
+      pending = this.recoverOnce(replay, pods, b, trigger, key).finally(() => this.recovering.delete(key));
+      this.recovering.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async recoverOnce(replay: ReplayContext, pods: ServerPods, b: SessionBinding, trigger: RecoveryTrigger, key: string): Promise<SessionBinding | undefined> {
+    const settings = replay.server.recovery!;
+    const { handshake, recoveryLock } = this.deps;
+    const failed = (result: RecoveryResult, seconds?: number, detail?: string) => {
+      this.deps.events.recovered(b.server, trigger, result, seconds, detail);
+      return undefined;
+    };
+    if (!handshake || !recoveryLock || !b.handshake) return failed('not_recorded');
+    if ((b.recoveries ?? 0) >= settings.maxPerSession) return failed('limit');
+    const timeoutMs = settings.handshakeTimeoutSeconds * 1000;
+    try {
+      if (!(await recoveryLock.tryAcquire(key, 2 * timeoutMs))) return (await this.movedElsewhere(pods, b, 2 * timeoutMs)) ?? failed('timeout');
+      try {
+        // Another replica may have moved it just before this one took the lock.
+        const current = await this.deps.registry.get(b.server, b.id);
+        if (!current) return failed('not_recorded');
+        if (current.pod !== b.pod && !this.recoveryTrigger(pods, current)) return current;
+        const pod = pods.choosePod(await this.deps.registry.livePerPod(b.server), this.now());
+        if (!pod) return failed('no_pod');
+        const target = { pod, path: replay.path, authority: replay.authority, revision: current.revision, headers: replay.headers, timeoutMs };
+        const started = process.hrtime.bigint();
+        const opened = await handshake.open({ ...target, params: current.handshake ?? b.handshake, sendInitialized: !replay.isInitializedNote });
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        if (!opened.ok) return failed(opened.reason, seconds, opened.detail);
+        const moved: SessionBinding = { ...current, pod, recoveries: (current.recoveries ?? 0) + 1, lastSeenAt: this.now() };
+        if (opened.upstreamId !== current.id) moved.upstreamId = opened.upstreamId;
+        else delete moved.upstreamId;
+        await this.deps.registry.put(moved);
+        // The old pod, when it still runs (a drain), forgets its copy now rather than at its idle timeout.
+        if (trigger === 'draining') void handshake.close({ ...target, pod: current.pod }, current.upstreamId ?? current.id);
+        this.deps.events.recovered(b.server, trigger, 'ok', seconds);
+        return moved;
+      } finally {
+        await recoveryLock.release(key);
+      }
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) return failed('store_unavailable');
+      throw err;
+    }
+  }
+
+  /** Waits for the replica holding the lock to write the moved binding. */
+  private async movedElsewhere(pods: ServerPods, b: SessionBinding, timeoutMs: number): Promise<SessionBinding | undefined> {
+    const deadline = this.now() + timeoutMs;
+    while (this.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      const current = await this.deps.registry.get(b.server, b.id);
+      if (!current) return undefined;
+      if (current.pod !== b.pod && !this.recoveryTrigger(pods, current)) return current;
+    }
+    return undefined;
   }
 
   private async followTask(r: PinRequest, pods: ServerPods, taskId: string, none: PinPlan): Promise<PinResult> {
@@ -226,9 +376,11 @@ export class SessionPinning {
           if (res.status === 400) return { kind: 'continue', readBody: 'BUFFERED' };
           return this.misroute(plan, res.status === 404 ? 'session_not_found' : 'answered');
         }
-        if (res.status === 404) this.end(plan.binding, 'upstream_lost');
-        else if (res.status === 400) return { kind: 'continue', readBody: 'BUFFERED' };
-        else if (plan.deleting && ok) this.end(plan.binding, 'deleted');
+        if (res.status === 404) return this.lostOnItsPod(plan, false);
+        if (res.status === 400) return { kind: 'continue', readBody: 'BUFFERED' };
+        if (plan.deleting && ok) this.end(plan.binding, 'deleted');
+        // A recovered session: the client keeps seeing its own id.
+        if (plan.binding.upstreamId && res.header('mcp-session-id') !== undefined) return { kind: 'continue', setHeaders: [{ name: 'mcp-session-id', value: plan.binding.id }] };
         return { kind: 'continue' };
       case 'task':
         return ok ? { kind: 'continue', readBody: 'BUFFERED' } : { kind: 'continue' };
@@ -255,16 +407,28 @@ export class SessionPinning {
       const body = Buffer.concat(parts);
       const contentType = res.header('content-type');
       if (plan.kind === 'bound' && misrouted(plan.binding, res)) return this.misroute(plan, saysSessionNotFound(body, contentType) ? 'session_not_found' : 'answered');
-      if (plan.kind === 'bound' && saysSessionNotFound(body, contentType)) {
-        this.end(plan.binding, 'upstream_lost');
-        return { kind: 'replace', refusal: sessionNotFound() };
-      }
+      if (plan.kind === 'bound' && saysSessionNotFound(body, contentType)) return this.lostOnItsPod(plan, true);
       if (plan.kind === 'task') {
         const taskId = createdTaskId(body, contentType);
         if (taskId) return this.bind({ kind: 'new', server: plan.server, sessionKind: 'streamable', revision: plan.revision, ...(plan.principal ? { principal: plan.principal } : {}) }, taskId, res, 'task');
       }
       return { kind: 'continue' };
     };
+  }
+
+  /**
+   * The session's own pod says it does not know the session. With recovery on, mcpgw re-establishes it
+   * on a pod and asks the client to retry (the request already went to the old pod); otherwise, or if
+   * that fails, the session ends with the spec's 404.
+   */
+  private async lostOnItsPod(plan: Extract<PinPlan, { kind: 'bound' }>, replaceBody: boolean): Promise<ResponseStep> {
+    const pods = this.deps.pods.pods(plan.binding.server);
+    if (plan.replay && pods?.knowsEndpoints && (await this.recover(plan.replay, pods, plan.binding, 'upstream_lost'))) {
+      const message = "The session's pod lost it; mcpgw re-established it on another pod: retry the request";
+      return { kind: 'replace', refusal: refusal(503, ErrorCode.unavailable, message, 'session_recovered', plan.requestId ?? null), retryAfter: RECOVERED_RETRY_AFTER_SECONDS };
+    }
+    this.end(plan.binding, 'upstream_lost');
+    return replaceBody ? { kind: 'replace', refusal: sessionNotFound() } : { kind: 'continue' };
   }
 
   private misroute(plan: Extract<PinPlan, { kind: 'bound' }>, reason: MisrouteReason): ResponseStep {
@@ -293,6 +457,7 @@ export class SessionPinning {
       lastSeenAt: now,
       ...(plan.affinityKey ? { affinityKey: plan.affinityKey } : {}),
       ...(plan.principal ? { principal: plan.principal } : {}),
+      ...(plan.handshake && kind === 'streamable' ? { handshake: plan.handshake } : {}),
     };
     try {
       await this.deps.registry.put(binding);

@@ -129,28 +129,27 @@ export class RequestProcessor {
     this.deps.observer.responded(state.audit, { status: response.status, ...(upstreamAddress ? { pod: upstreamAddress } : {}), ...(sessionId ? { sessionId } : {}) });
     state.audit = undefined;
     if (sessionId && state.limits?.bindSession) await state.limits.bindSession(sessionId).catch(() => undefined);
-    const limitHeaders = state.limits?.responseHeaders ?? [];
-
     const pinning = this.deps.gateway.pinning;
     const step = state.pin && pinning ? await pinning.onResponseHeaders(state.pin, response) : undefined;
+    const addedHeaders = [...(state.limits?.responseHeaders ?? []), ...(step?.kind === 'continue' ? (step.setHeaders ?? []) : [])];
     let reply: ProcessingResponse;
     if (step?.kind === 'replace') {
       reply = this.stepReply(state, step, 'response_headers');
     } else if (hasBody && step?.readBody && state.pin && pinning) {
       state.readBody = pinning.bodyReader(state.pin, response);
-      reply = responseHeadersReply(step.readBody, false, limitHeaders);
+      reply = responseHeadersReply(step.readBody, false, addedHeaders);
     } else {
       // Only list results are read, and only as much as their framing needs: JSON whole, SSE per chunk.
       const framing = hasBody && state.list && response.status === 200 ? listFraming(header('content-type')) : undefined;
       if (framing && state.list) {
         state.readBody = listReader(state.list, framing);
-        reply = responseHeadersReply(framing === 'json' ? 'BUFFERED' : 'STREAMED', true, limitHeaders);
+        reply = responseHeadersReply(framing === 'json' ? 'BUFFERED' : 'STREAMED', true, addedHeaders);
       } else if (hasBody && state.limits?.release) {
         // Concurrency slots are held until the body ends, however long an SSE stream lasts.
         state.readBody = PASS_THROUGH;
-        reply = responseHeadersReply('STREAMED', false, limitHeaders);
+        reply = responseHeadersReply('STREAMED', false, addedHeaders);
       } else {
-        reply = responseHeadersReply(undefined, false, limitHeaders);
+        reply = responseHeadersReply(undefined, false, addedHeaders);
       }
     }
     if (state.readBody && state.phase === 'done') state.phase = 'awaiting_response_body';

@@ -4,7 +4,7 @@ import { parseListenAddress, type GatewayConfig } from '../config/index.js';
 import { Gateway, SessionPinning } from '../core/index.js';
 import { Authenticator, MemoryReplayCache } from '../identity/index.js';
 import { MemoryDrainMarks, PodDirectory, RedisDrainMarks, loadXxh64, type DrainMarks, type PodDirectoryDeps } from '../routing/index.js';
-import { createSessionRegistry, type SessionRegistry } from '../sessions/index.js';
+import { HttpSessionHandshake, createRecoveryLock, createSessionRegistry, type SessionRegistry } from '../sessions/index.js';
 import { RedisReplayCache, RedisStore, createStore, type Store } from '../store/index.js';
 import { Limiter, LimitMetrics } from '../limits/index.js';
 import { AuditLog, DecisionObserver, GatewayMetrics, SecretsGuard, startTracing, type DecisionTracing, type Logger } from '../telemetry/index.js';
@@ -96,6 +96,7 @@ export class GatewayService {
       registry,
       pods,
       now,
+      ...(c.servers.some((s) => s.recovery.mode === 'reinitialize') ? { handshake: new HttpSessionHandshake(), recoveryLock: createRecoveryLock(store) } : {}),
       whenUnavailable: c.store.kind === 'redis' ? c.store.whenUnavailable : 'fail-closed',
       events: {
         created: (b) => {
@@ -105,6 +106,12 @@ export class GatewayService {
         // Ends are counted once, by the registry's onEnded above.
         ended: () => undefined,
         corrected: (server) => this.metrics.pinningCorrections.inc({ server }),
+        recovered: (server, trigger, result, seconds, detail) => {
+          this.metrics.sessionRecoveries.inc({ server, trigger, result });
+          if (seconds !== undefined) this.metrics.recoveryHandshakeSeconds.observe({ server }, seconds);
+          if (result === 'ok') this.logger.info({ server, trigger, seconds }, 'session re-established on another pod');
+          else this.logger.warn({ server, trigger, result, ...(detail ? { detail } : {}) }, 'session not recovered; the client gets 404');
+        },
         misrouted: (server, reason) => {
           this.metrics.sessionMisroutes.inc({ server, reason });
           this.logger.debug({ server, reason }, 'session request answered by another pod; session kept');

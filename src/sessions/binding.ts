@@ -24,6 +24,12 @@ export interface SessionBinding {
   createdAt: number;
   /** ms since epoch of the last write (put or a touch that wrote). */
   lastSeenAt: number;
+  /** The client's initialize params (JSON, bounded), kept to replay the handshake on another pod; never credentials. */
+  handshake?: string;
+  /** The session id the pod knows when it differs from the client's (after a recovery). */
+  upstreamId?: string;
+  /** How often the session was re-established on another pod. */
+  recoveries?: number;
 }
 
 export interface SessionListQuery {

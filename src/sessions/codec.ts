@@ -15,6 +15,9 @@ export function encodeBinding(b: SessionBinding): string {
   };
   if (b.affinityKey !== undefined) stored.affinityKey = b.affinityKey;
   if (b.principal !== undefined) stored.principal = b.principal;
+  if (b.handshake !== undefined) stored.handshake = b.handshake;
+  if (b.upstreamId !== undefined) stored.upstreamId = b.upstreamId;
+  if (b.recoveries !== undefined) stored.recoveries = b.recoveries;
   return JSON.stringify(stored);
 }
 

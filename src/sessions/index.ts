@@ -11,7 +11,7 @@ export type {
 } from './binding.js';
 export { MemorySessionRegistry, type MemorySessionRegistryOptions } from './memoryRegistry.js';
 export { RedisSessionRegistry, type RedisSessionRegistryOptions } from './redisRegistry.js';
-export { SessionInputError, isValidSessionId } from './validate.js';
+export { MAX_HANDSHAKE_CHARS, SessionInputError, isValidSessionId } from './validate.js';
 export { StoreUnavailableError } from '../store/index.js';
 import { RedisStore, type Store } from '../store/index.js';
 import type { Logger } from '../telemetry/index.js';
@@ -41,3 +41,5 @@ export function createSessionRegistry(store: Store, options: SessionRegistryOpti
   }
   return new MemorySessionRegistry(options);
 }
+export { HttpSessionHandshake, type HandshakeRequest, type HandshakeResult, type SessionHandshake } from './handshake.js';
+export { createRecoveryLock, type RecoveryLock } from './recoveryLock.js';

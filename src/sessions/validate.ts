@@ -3,6 +3,8 @@
 import type { SessionBinding, SessionKind } from './binding.js';
 
 const VISIBLE_ASCII = /^[\x21-\x7e]{1,256}$/;
+/** A recorded initialize is capabilities and client info: a few hundred bytes; larger ones are not kept. */
+export const MAX_HANDSHAKE_CHARS = 8192;
 const KINDS: ReadonlySet<string> = new Set<SessionKind>(['streamable', 'legacy-sse', 'task']);
 
 /** Malformed input to a registry (a binding field, a cursor, a limit). */
@@ -33,6 +35,9 @@ function bindingProblem(b: SessionBinding): string | undefined {
   if (typeof b.revision !== 'string') return 'revision must be a string';
   if (b.affinityKey !== undefined && typeof b.affinityKey !== 'string') return 'affinityKey must be a string';
   if (b.principal !== undefined && typeof b.principal !== 'string') return 'principal must be a string';
+  if (b.handshake !== undefined && (typeof b.handshake !== 'string' || b.handshake.length > MAX_HANDSHAKE_CHARS)) return `handshake must be a string of at most ${MAX_HANDSHAKE_CHARS} characters`;
+  if (b.upstreamId !== undefined && !isValidSessionId(b.upstreamId)) return 'upstreamId must be 1-256 visible ASCII characters';
+  if (b.recoveries !== undefined && !Number.isInteger(b.recoveries)) return 'recoveries must be an integer';
   if (!Number.isFinite(b.createdAt) || !Number.isFinite(b.lastSeenAt)) return 'createdAt and lastSeenAt must be numbers';
   return undefined;
 }

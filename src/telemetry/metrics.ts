@@ -29,6 +29,8 @@ export class GatewayMetrics {
   readonly pinningCorrections: Counter<'server'>;
   readonly sessionMisroutes: Counter<'server' | 'reason'>;
   readonly affinityKeysUnconverged: Counter<'server'>;
+  readonly sessionRecoveries: Counter<'server' | 'trigger' | 'result'>;
+  readonly recoveryHandshakeSeconds: Histogram<'server'>;
   readonly storeErrors: Counter<'op'>;
   readonly storeFallbacks: Counter<'op' | 'policy'>;
   readonly kubernetesWatchErrors: Counter<'server' | 'kind'>;
@@ -83,6 +85,19 @@ export class GatewayMetrics {
       name: 'mcpgw_affinity_keys_unconverged_total',
       help: 'Pods for which a key-table build found no affinity key right under every endpoint set of the convergence window (they got a key right under the current set only).',
       labelNames: ['server'],
+      registers: [this.registry],
+    });
+    this.sessionRecoveries = new Counter({
+      name: 'mcpgw_session_recoveries_total',
+      help: 'Sessions mcpgw tried to re-establish on another pod (servers[].recovery), by trigger (pod_gone, drain_expired, draining, upstream_lost) and result (ok, or why not: not_recorded, limit, no_pod, timeout, handshake_error, store_unavailable).',
+      labelNames: ['server', 'trigger', 'result'],
+      registers: [this.registry],
+    });
+    this.recoveryHandshakeSeconds = new Histogram({
+      name: 'mcpgw_session_recovery_handshake_seconds',
+      help: 'Time of a replayed handshake (initialize + notifications/initialized) on the new pod.',
+      labelNames: ['server'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [this.registry],
     });
     this.storeErrors = new Counter({

@@ -47,6 +47,7 @@ test('defaults fill everything except servers', () => {
         tools: { allow: ['*'], deny: [] },
         upstream: { passAuthorization: false, headers: [] },
         affinity: { header: 'x-mcp-affinity', mode: 'hash', loadBalancer: 'ring_hash', minimumRingSize: 1024, tableSize: 65537, convergenceSeconds: 30 },
+        recovery: { mode: 'off', maxPerSession: 3, handshakeTimeoutSeconds: 5 },
       },
     ],
     sessions: { ttlSeconds: 86400, drainDeadlineSeconds: 3600, maxInMemory: 1000000 },

@@ -5,11 +5,11 @@
 // end, every session of a removed pod gets 404 and starts again on a live pod.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { rawPost, type McpPod } from '../fixtures/index.js';
+import { rawPost } from '../fixtures/index.js';
 import { SessionLoad } from './convergenceLoad.js';
-import { AFFINITY, pinningConfig, podOf } from './pinning.js';
-import { FakeMesh, NS, SERVICE, SessionLedger, until, untilAdminPod } from './mesh.js';
-import { startStack, type Stack } from './stack.js';
+import { podOf } from './pinning.js';
+import { SessionLedger, startMeshStack, until, untilAdminPod, type MeshStack } from './mesh.js';
+import type { Stack } from './stack.js';
 
 const ROWS = [
   { lb: 'ring_hash', lagsMs: [500], windowSeconds: 2 },
@@ -20,51 +20,12 @@ const ROWS = [
 
 const metricTotal = async (stack: Stack, name: 'sessionMisroutes' | 'affinityKeysUnconverged') => (await stack.gateway.metrics[name].get()).values.reduce((n, v) => n + v.value, 0);
 
-interface MeshStack {
-  mesh: FakeMesh;
-  stack: Stack;
-  members: string[];
-  publish(): void;
-  pod(name: string): McpPod;
-}
-
-async function startMeshStack(lb: 'ring_hash' | 'maglev', lagsMs: readonly number[], windowSeconds: number, podNames: string[]): Promise<MeshStack> {
-  const mesh = await FakeMesh.start();
-  const pods: McpPod[] = [];
-  for (const name of podNames) pods.push(await mesh.startPod(name));
-  const members = [...podNames];
-  mesh.publish(members);
-  const stack = await startStack({
-    pods: [],
-    config: pinningConfig(null, { server: { endpoints: { kubernetes: { namespace: NS, service: SERVICE } }, affinity: { loadBalancer: lb, convergenceSeconds: windowSeconds } } }),
-    service: { kubeConfigFor: () => mesh.kube.kubeConfig() },
-    cluster: { lb, hashHeader: AFFINITY, endpoints: pods.map((p) => p.hostKey) },
-    sim: { edsDelayMs: lagsMs[0] ?? 0 },
-    proxies: lagsMs.slice(1).map((edsDelayMs) => ({ edsDelayMs })),
-  });
-  stack.pods.push(...pods);
-  for (const p of pods) await untilAdminPod(stack, p.hostKey, (a) => a?.inLoadBalancer === true && !a.converging, 'in the LB');
-  const ms: MeshStack = {
-    mesh,
-    stack,
-    members,
-    // The slice to the API server now (mcpgw's watch sees it at once), to every proxy after its lag.
-    publish() {
-      mesh.publish(ms.members);
-      const eds = mesh.eds(ms.members);
-      for (const sim of stack.sims) sim.setEndpoints('mcp', eds.healthy, { draining: eds.draining });
-    },
-    pod: (name) => stack.pods.find((p) => p.name === name) as McpPod,
-  };
-  return ms;
-}
-
 for (const row of ROWS) {
   describe(`convergence: ${row.lb}, ${row.lagsMs.length} prox${row.lagsMs.length > 1 ? 'ies' : 'y'} ${row.lagsMs.join(' ms / ')} ms behind`, () => {
     let m: MeshStack;
     let load: SessionLoad;
     before(async () => {
-      m = await startMeshStack(row.lb, row.lagsMs, row.windowSeconds, ['pod-a', 'pod-b', 'pod-c']);
+      m = await startMeshStack({ lb: row.lb, lagsMs: row.lagsMs, server: { affinity: { loadBalancer: row.lb, convergenceSeconds: row.windowSeconds } }, podNames: ['pod-a', 'pod-b', 'pod-c'] });
       load = new SessionLoad(() => m.stack.sims.map((s) => `${s.url}/mcp`));
     });
     after(async () => {
@@ -157,7 +118,7 @@ describe('convergence: a wrong pod saying "session not found" is a misroute, nev
   let m: MeshStack;
   let ledger: SessionLedger;
   before(async () => {
-    m = await startMeshStack('ring_hash', [0], 30, ['pod-a', 'pod-b']);
+    m = await startMeshStack({ lb: 'ring_hash', lagsMs: [0], server: { affinity: { convergenceSeconds: 30 } }, podNames: ['pod-a', 'pod-b'] });
     ledger = new SessionLedger(() => m.stack.url);
   });
   after(async () => {

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { DRAIN_ANNOTATION } from '../../src/endpoints/index.js';
 import { endpointSlice, pod as podObject, service, startFakeKube, type EndpointState, type FakeKube } from '../fake-kube/index.js';
 import { connectClient, freePort, startMcpPod, type McpPod } from '../fixtures/index.js';
-import { ADMIN_TOKEN, podOf } from './pinning.js';
-import type { Stack } from './stack.js';
+import { ADMIN_TOKEN, AFFINITY, pinningConfig, podOf } from './pinning.js';
+import { startStack, type Stack } from './stack.js';
 
 export const NS = 'mcp';
 export const SERVICE = 'mcp-server';
@@ -194,4 +194,58 @@ export class SessionLedger {
     }
     assert.ok(checked > 0, 'some session requests were checked');
   }
+}
+
+/** A stack whose pods come from the fake API server's EndpointSlice, with envoy-sim proxies following it. */
+export interface MeshStack {
+  mesh: FakeMesh;
+  stack: Stack;
+  /** Pods in the EndpointSlice, in slice order. */
+  members: string[];
+  /** The slice to the API server now (mcpgw's watch sees it at once), to every proxy after its EDS lag. */
+  publish(): void;
+  pod(name: string): McpPod;
+}
+
+export interface MeshStackOptions {
+  lb: 'ring_hash' | 'maglev';
+  /** One proxy per entry, each with this EDS lag (ms). */
+  lagsMs: readonly number[];
+  podNames: string[];
+  /** Extra fields of the server's config (affinity, recovery). */
+  server?: Record<string, unknown>;
+  /** Extra top-level config (a Redis store). */
+  top?: Record<string, unknown>;
+  replicas?: number;
+}
+
+export async function startMeshStack(o: MeshStackOptions): Promise<MeshStack> {
+  const mesh = await FakeMesh.start();
+  const pods: McpPod[] = [];
+  for (const name of o.podNames) pods.push(await mesh.startPod(name));
+  mesh.publish(o.podNames);
+  const stack = await startStack({
+    pods: [],
+    replicas: o.replicas ?? 1,
+    config: pinningConfig(null, { server: { endpoints: { kubernetes: { namespace: NS, service: SERVICE } }, ...o.server }, ...(o.top ? { top: o.top } : {}) }),
+    service: { kubeConfigFor: () => mesh.kube.kubeConfig() },
+    cluster: { lb: o.lb, hashHeader: AFFINITY, endpoints: pods.map((p) => p.hostKey) },
+    sim: { edsDelayMs: o.lagsMs[0] ?? 0 },
+    proxies: o.lagsMs.slice(1).map((edsDelayMs) => ({ edsDelayMs })),
+  });
+  stack.pods.push(...pods);
+  for (const base of stack.httpBases) await until(async () => (await fetch(`${base}/readyz`)).status === 200, `${base} ready`);
+  for (const p of pods) await untilAdminPod(stack, p.hostKey, (a) => a?.inLoadBalancer === true && !a.converging, 'in the LB');
+  const ms: MeshStack = {
+    mesh,
+    stack,
+    members: [...o.podNames],
+    publish() {
+      mesh.publish(ms.members);
+      const eds = mesh.eds(ms.members);
+      for (const sim of stack.sims) sim.setEndpoints('mcp', eds.healthy, { draining: eds.draining });
+    },
+    pod: (name) => stack.pods.find((p) => p.name === name) as McpPod,
+  };
+  return ms;
 }

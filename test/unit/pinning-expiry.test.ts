@@ -59,7 +59,7 @@ describe('SessionPinning: expired sessions', () => {
       pods,
       now,
       whenUnavailable: 'fail-closed',
-      events: { created: () => undefined, ended: () => undefined, corrected: () => undefined, misrouted: () => undefined, storeUnavailable: () => undefined },
+      events: { created: () => undefined, ended: () => undefined, corrected: () => undefined, misrouted: () => undefined, recovered: () => undefined, storeUnavailable: () => undefined },
     });
   });
 

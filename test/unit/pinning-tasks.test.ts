@@ -27,7 +27,7 @@ describe('SessionPinning: 2026-07-28 tasks', () => {
       registry: new MemorySessionRegistry({ ttlMs: 60_000 }),
       pods,
       whenUnavailable: 'fail-closed',
-      events: { created: () => undefined, ended: () => undefined, corrected: () => undefined, misrouted: () => undefined, storeUnavailable: () => undefined },
+      events: { created: () => undefined, ended: () => undefined, corrected: () => undefined, misrouted: () => undefined, recovered: () => undefined, storeUnavailable: () => undefined },
     });
   });
 

@@ -173,6 +173,12 @@ export class ServerPods {
     return undefined;
   }
 
+  /** Whether `host` is draining and still within its deadline (its sessions still route there). */
+  isDraining(host: string, now: number): boolean {
+    const since = this.drainingSince(host);
+    return since !== undefined && now - since < this.config.drainDeadlineMs;
+  }
+
   /** The predicted pod for a key (hash mode with endpoint knowledge). */
   hostFor(key: string): string | undefined {
     return this.config.mode === 'hash' ? this.table.hostFor(key) : undefined;
