@@ -7,7 +7,7 @@ import { extensionProviders } from './meshConfig.js';
 import { readText, readYaml } from './repo.js';
 import type { K8sObject } from './kustomize.js';
 
-// The default affinity header (reference/envoy.md conventions). When the config grows
+// The default affinity header. When the config grows
 // servers[].affinity.header, the value configured for each server is used instead.
 const DEFAULT_AFFINITY_HEADER = 'x-mcp-affinity';
 
