@@ -162,6 +162,28 @@ describe('gateway shapes', () => {
   });
 });
 
+describe('istio/README.md', () => {
+  const readme = readText('istio/README.md');
+  const table = readme.slice(readme.indexOf('## 1. Choose your shape'), readme.indexOf('### What else is here'));
+
+  test('the shape table names every shape with its listener port, and each shape has a walk-through', () => {
+    for (const shape of SHAPES) {
+      const row = table.split('\n').find((l) => l.includes(`\`${shape.dir}\``));
+      assert.ok(row, `${shape.dir} is not in the table`);
+      assert.match(row, new RegExp(`\\*\\*${shape.listenerPort}\\*\\*`), `${shape.dir}: the table must give listener ${shape.listenerPort}`);
+      assert.ok(readme.includes(`kubectl apply -k ${shape.dir}`), `no walk-through step applies ${shape.dir}`);
+    }
+  });
+
+  test('every listener check in a walk-through asks for the port its shape matches', () => {
+    const checks = [...readme.matchAll(/istioctl proxy-config listener "\$(?:GW|POD)" -n \$NS --port (\d+)/g)].map((m) => Number(m[1]));
+    const ports = new Set(SHAPES.filter((s) => s.context === 'GATEWAY').map((s) => s.listenerPort));
+    assert.ok(checks.length >= 4);
+    for (const port of checks) assert.ok(ports.has(port) || port === 15006, `--port ${port} is no shape's listener (15006 is the inbound one)`);
+    assert.doesNotMatch(readme, /grep[^\n]*http2_protocol_options/, 'istioctl prints camelCase JSON');
+  });
+});
+
 describe('address mode', () => {
   const ef = () => oneObject('istio/shapes/gateway-classic-address-mode', 'EnvoyFilter', 'mcpgw-ext-proc');
 
