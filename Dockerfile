@@ -1,7 +1,15 @@
 # mcpgw image: compile in a build stage, ship only the compiled service and its production
 # dependencies, run as a fixed non-root uid.
+#
+# Base image: Node.js 24, an LTS line (package.json "engines": >=22). Both stages use NODE_IMAGE.
+# Release builds pin it by digest, so a rebuild gets the same bytes and a moved tag cannot slip in:
+#   scripts/pin-node-image.sh          # resolves node:24-bookworm-slim to its current digest and
+#                                      # writes NODE_IMAGE=node:24-bookworm-slim@sha256:<digest> here
+# Run it (it needs a registry client: docker buildx or crane) when refreshing the base for security
+# fixes, then build and run the tests; docs/deployment.md, "The image", has the procedure.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Nothing the compiler needs runs an install script.
@@ -11,12 +19,14 @@ COPY src ./src
 # Only src/ is in this stage, so dist/ holds dist/src (and any JSON that src imports).
 RUN npx tsc -p tsconfig.build.json
 
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The package's `mcpgw` command; with dist/ present it runs the compiled CLI.
+COPY bin ./bin
 COPY schema ./schema
 # The example config is the default; mount a ConfigMap over /etc/mcpgw to replace it.
 COPY examples/gateway.yaml /etc/mcpgw/gateway.yaml
@@ -27,5 +37,5 @@ USER 10001:10001
 # 9001: gRPC (ext_authz, ext_proc); 9090: HTTP (metrics, health).
 EXPOSE 9001 9090
 # No HEALTHCHECK: Kubernetes ignores it and uses its own probes.
-ENTRYPOINT ["node", "dist/src/cli/main.js"]
+ENTRYPOINT ["node", "bin/mcpgw.js"]
 CMD ["serve", "--config", "/etc/mcpgw/gateway.yaml"]

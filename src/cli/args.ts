@@ -12,16 +12,42 @@ export type Command =
   | { kind: 'serve'; options: ServeOptions }
   | { kind: 'check-config'; file: string }
   | { kind: 'schema' }
-  | { kind: 'help' }
+  | { kind: 'help'; text: string }
+  | { kind: 'version' }
   | { kind: 'usage-error'; message: string };
 
 export const USAGE = `usage:
   mcpgw serve [--config FILE] [--grpc-listen HOST:PORT] [--http-listen HOST:PORT] [--log-level LEVEL]
   mcpgw check-config FILE
   mcpgw schema            print the config JSON Schema
+  mcpgw --version         print the version
+  mcpgw COMMAND --help    help for one command
 
 environment (flags win): MCPGW_CONFIG, MCPGW_GRPC_LISTEN, MCPGW_HTTP_LISTEN, MCPGW_LOG_LEVEL
 `;
+
+const COMMAND_HELP: Record<'serve' | 'check-config' | 'schema', string> = {
+  serve: `usage: mcpgw serve [--config FILE] [--grpc-listen HOST:PORT] [--http-listen HOST:PORT] [--log-level LEVEL]
+
+Runs the gateway: ext_authz and ext_proc on the gRPC listener, /healthz, /readyz and /metrics on the
+HTTP listener. Stops gracefully on SIGTERM or SIGINT.
+
+  --config FILE             config file (YAML or JSON); env MCPGW_CONFIG
+  --grpc-listen HOST:PORT   overrides listen.grpc; env MCPGW_GRPC_LISTEN
+  --http-listen HOST:PORT   overrides listen.http; env MCPGW_HTTP_LISTEN
+  --log-level LEVEL         overrides log.level (fatal, error, warn, info, debug, trace, silent); env MCPGW_LOG_LEVEL
+  -h, --help                this text
+`,
+  'check-config': `usage: mcpgw check-config FILE
+
+Validates a config file as serve would. Prints "ok" (exit 0), or one "path.to.field: message" line
+per problem (exit 1).
+`,
+  schema: `usage: mcpgw schema
+
+Prints the config's JSON Schema, for editors (yaml-language-server) and CI.
+`,
+};
 
 export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
   const [name, ...rest] = argv;
@@ -35,10 +61,12 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
             'grpc-listen': { type: 'string' },
             'http-listen': { type: 'string' },
             'log-level': { type: 'string' },
+            help: { type: 'boolean', short: 'h' },
           },
           strict: true,
           allowPositionals: false,
         });
+        if (values.help) return { kind: 'help', text: COMMAND_HELP.serve };
         const pick = (flag: string | undefined, envName: string) => flag ?? (env[envName] || undefined);
         const options: ServeOptions = {};
         const set = <K extends keyof ServeOptions>(k: K, v: string | undefined) => v !== undefined && (options[k] = v);
@@ -49,18 +77,23 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         return { kind: 'serve', options };
       }
       case 'check-config': {
-        const { positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: {} });
+        const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { help: { type: 'boolean', short: 'h' } } });
+        if (values.help) return { kind: 'help', text: COMMAND_HELP['check-config'] };
         const file = positionals[0];
         if (positionals.length !== 1 || file === undefined) return { kind: 'usage-error', message: 'check-config needs exactly one FILE' };
         return { kind: 'check-config', file };
       }
       case 'schema':
-        return { kind: 'schema' };
+        return rest.includes('--help') || rest.includes('-h') ? { kind: 'help', text: COMMAND_HELP.schema } : { kind: 'schema' };
+      case '--version':
+      case '-v':
+      case 'version':
+        return { kind: 'version' };
       case undefined:
       case 'help':
       case '--help':
       case '-h':
-        return { kind: 'help' };
+        return { kind: 'help', text: USAGE };
       default:
         return { kind: 'usage-error', message: `unknown command "${name}"` };
     }

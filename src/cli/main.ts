@@ -4,13 +4,17 @@ import { configJsonSchema, loadConfigFile } from '../config/index.js';
 import { GatewayService } from '../server/index.js';
 import { SecretsGuard, createLogger } from '../telemetry/index.js';
 import { USAGE, parseCommand } from './args.js';
+import { packageVersion } from './version.js';
 import { resolveServeConfig } from './serveConfig.js';
 
 async function main(): Promise<number> {
   const command = parseCommand(process.argv.slice(2), process.env);
   switch (command.kind) {
     case 'help':
-      process.stdout.write(USAGE);
+      process.stdout.write(command.text);
+      return 0;
+    case 'version':
+      process.stdout.write(`mcpgw ${packageVersion()}\n`);
       return 0;
     case 'usage-error':
       process.stderr.write(`mcpgw: ${command.message}\n${USAGE}`);

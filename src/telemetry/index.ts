@@ -10,3 +10,4 @@ export {
   type DecisionTracing, type DecisionSpan, type TracingOptions, type TraceParent, type IncomingTrace,
 } from './tracing.js';
 export { DecisionObserver, type DecisionFacts, type ObserverDeps, type PendingAudit } from './observer.js';
+export { ExtProcCoverage, EXT_PROC_ABSENT_AFTER_CHECKS } from './extProcCoverage.js';

@@ -2,6 +2,7 @@
 // refusal, the audit line and the decision span. Adapters call it; the core stays free of effects.
 import type { Decision, HeaderToSet } from '../core/index.js';
 import type { AuditDecision, AuditLog } from './audit.js';
+import { ExtProcCoverage } from './extProcCoverage.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics, Hook } from './metrics.js';
 import { incomingTrace, upstreamTraceHeaders, type DecisionTracing } from './tracing.js';
@@ -33,12 +34,18 @@ export interface ObserverDeps {
 }
 
 export class DecisionObserver {
-  constructor(private readonly deps: ObserverDeps) {}
+  /** Only when Envoy is meant to run ext_proc (auditHook follows the `extProc` setting). */
+  private readonly coverage: ExtProcCoverage | undefined;
+
+  constructor(private readonly deps: ObserverDeps) {
+    this.coverage = deps.auditHook === 'ext_proc' ? new ExtProcCoverage(deps.metrics.registry, deps.logger) : undefined;
+  }
 
   /** Records the decision; returns the trace headers to add upstream and, for allows, the audit line to finish. */
   decided(f: DecisionFacts, d: Decision): { traceHeaders: HeaderToSet[]; pending?: PendingAudit } {
     const { metrics, logger, audit, tracing } = this.deps;
     metrics.observeDecision(f.hook, d, f.seconds);
+    this.observeCoverage(f.hook, d);
     if (d.kind === 'deny') logger.info({ hook: f.hook, reason: d.reason, status: d.status, ...d.summary }, 'request denied');
     const auditing = f.hook === 'ext_authz' ? this.deps.auditHook === 'ext_authz' : this.deps.auditHook === 'ext_proc';
     const s = d.summary;
@@ -90,6 +97,13 @@ export class DecisionObserver {
       return { traceHeaders };
     }
     return audit ? { traceHeaders, pending: { entry } } : { traceHeaders };
+  }
+
+  private observeCoverage(hook: Hook, d: Decision): void {
+    const server = d.summary.server;
+    if (!this.coverage || !server) return;
+    if (hook === 'ext_proc_request') this.coverage.processed(server);
+    else if (hook === 'ext_authz' && d.kind === 'allow') this.coverage.checked(server);
   }
 
   /** Completes an allow line once the response (or the end of the stream) is known. */

@@ -7,7 +7,7 @@ import { extensionProviders } from './meshConfig.js';
 import { readText, readYaml } from './repo.js';
 import type { K8sObject } from './kustomize.js';
 
-// The default affinity header (reference/envoy.md conventions). When the config grows
+// The default affinity header. When the config grows
 // servers[].affinity.header, the value configured for each server is used instead.
 const DEFAULT_AFFINITY_HEADER = 'x-mcp-affinity';
 
@@ -76,7 +76,7 @@ describe('affinity header', () => {
 
   test('every DestinationRule host is a Service of the example servers and a VirtualService destination', () => {
     const services = objectsOf('istio/examples/mcp-server', 'Service').map((s) => `${s.metadata.name}.${s.metadata.namespace}.svc.cluster.local`);
-    const vs = oneObject('istio/examples/mcp-server', 'VirtualService');
+    const vs = oneObject('istio/examples/ingress-istio', 'VirtualService');
     const destinations = (at(vs, 'spec.http') as unknown[]).flatMap((r) => (at(r, 'route') as unknown[]).map((d) => at(d, 'destination.host')));
     for (const dr of objectsOf('istio/overlays/affinity-ring-hash', 'DestinationRule')) {
       const host = at(dr, 'spec.host') as string;
@@ -100,10 +100,9 @@ describe('mesh wiring', () => {
 
   test('every CUSTOM AuthorizationPolicy names a provider of the meshConfig patch', () => {
     const names = providers.map((p) => p.name);
-    const policies = renderAll().flatMap((r) => r.objects.filter((o) => o.kind === 'AuthorizationPolicy'));
-    assert.ok(policies.length >= 2);
+    const policies = renderAll().flatMap((r) => r.objects.filter((o) => o.kind === 'AuthorizationPolicy' && at(o, 'spec.action') === 'CUSTOM'));
+    assert.ok(policies.length >= 4, 'one per shape');
     for (const ap of policies) {
-      assert.equal(at(ap, 'spec.action'), 'CUSTOM');
       assert.ok(names.includes(at(ap, 'spec.provider.name') as string), `${ap.metadata.namespace}/${ap.metadata.name} names ${String(at(ap, 'spec.provider.name'))}; providers: ${names.join(', ')}`);
     }
   });
@@ -119,20 +118,20 @@ describe('mesh wiring', () => {
   });
 
   test('the EnvoyFilter\'s ext_proc cluster is Istio\'s name for the mcpgw Service gRPC port', () => {
-    const ef = oneObject('istio/mesh', 'EnvoyFilter', 'mcpgw-ext-proc');
+    const ef = oneObject('istio/shapes/gateway-classic', 'EnvoyFilter', 'mcpgw-ext-proc');
     const value = at((at(ef, 'spec.configPatches') as unknown[])[0], 'patch.value');
     assert.equal(at(value, 'typed_config.grpc_service.envoy_grpc.cluster_name'), `outbound|${grpcPort()?.port}||${fqdn()}`);
   });
 
   test('the EnvoyFilter and envoy.yaml configure ext_proc identically, but for the cluster', () => {
-    const ef = oneObject('istio/mesh', 'EnvoyFilter', 'mcpgw-ext-proc');
+    const ef = oneObject('istio/shapes/gateway-classic', 'EnvoyFilter', 'mcpgw-ext-proc');
     const { grpc_service: _a, ...istio } = at((at(ef, 'spec.configPatches') as unknown[])[0], 'patch.value.typed_config') as Record<string, unknown>;
     const { grpc_service: _b, ...plain } = envoyHttpFilters()[1]!.typed_config;
     assert.deepEqual(istio, plain);
   });
 
   test('CUSTOM rules cover every server path of the config and leave the OAuth metadata public', () => {
-    const ap = oneObject('istio/mesh', 'AuthorizationPolicy', 'mcpgw-ext-authz');
+    const ap = oneObject('istio/shapes/gateway-classic', 'AuthorizationPolicy', 'mcpgw-ext-authz');
     const paths = (at(ap, 'spec.rules') as unknown[]).flatMap((r) => (at(r, 'to') as unknown[]).flatMap((t) => at(t, 'operation.paths') as string[]));
     for (const s of istioConfig().servers) {
       assert.ok(paths.includes(s.match.pathPrefix) && paths.includes(`${s.match.pathPrefix}/*`), `${s.name}: ${s.match.pathPrefix} not covered by ${paths.join(', ')}`);
@@ -141,7 +140,7 @@ describe('mesh wiring', () => {
   });
 
   test('the VirtualService routes every server path, without timeouts or retries', () => {
-    const vs = oneObject('istio/examples/mcp-server', 'VirtualService');
+    const vs = oneObject('istio/examples/ingress-istio', 'VirtualService');
     const routes = at(vs, 'spec.http') as Array<Record<string, unknown>>;
     const prefixes = routes.flatMap((r) => (r['match'] as unknown[]).map((m) => at(m, 'uri.prefix')));
     for (const s of istioConfig().servers) assert.ok(prefixes.includes(s.match.pathPrefix), `${s.match.pathPrefix} not routed`);
@@ -258,7 +257,7 @@ describe('mcpgw connection rotation', () => {
     const cluster = envoyCluster('mcpgw');
     const options = (cluster['typed_extension_protocol_options'] as Record<string, unknown>)['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
     const envoyValue = Number(at(options, 'common_http_protocol_options.max_requests_per_connection'));
-    const dr = objectsOf('istio/mesh', 'DestinationRule').find((d) => String(at(d, 'spec.host')).startsWith('mcpgw.'));
+    const dr = objectsOf('istio/base', 'DestinationRule').find((d) => String(at(d, 'spec.host')).startsWith('mcpgw.'));
     assert.ok(dr, 'a DestinationRule for the mcpgw Service');
     const istioValue = Number(at(dr, 'spec.trafficPolicy.connectionPool.http.maxRequestsPerConnection'));
     assert.ok(envoyValue > 0 && envoyValue < 1000, `envoy.yaml: ${envoyValue}`);

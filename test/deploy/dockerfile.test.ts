@@ -109,6 +109,78 @@ describe('Dockerfile', () => {
   });
 });
 
+/** Whether a Node version satisfies an npm `engines.node` range (the forms packages use: ||, spaces, >= > <= < ^ ~, X, X.x, *). */
+function satisfies(version: [number, number, number], range: string): boolean {
+  const cmp = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
+  const parts = (v: string) => {
+    const [major = 0, minor = 0, patch = 0] = v.split('.').map((x) => (x === 'x' || x === '*' ? 0 : Number(x)));
+    return [major, minor, patch];
+  };
+  const one = (c: string): boolean => {
+    const m = /^(>=|<=|>|<|\^|~|=)?v?(.*)$/.exec(c.trim())!;
+    const op = m[1] ?? '';
+    const spec = m[2]!;
+    if (spec === '*' || spec === '') return true;
+    const p = parts(spec);
+    const d = cmp(version, p);
+    const given = spec.split('.').filter((x) => x !== 'x' && x !== '*').length;
+    switch (op) {
+      case '>=': return d >= 0;
+      case '>': return d > 0;
+      case '<=': return d <= 0;
+      case '<': return d < 0;
+      case '^': return d >= 0 && version[0] === p[0];
+      case '~': return d >= 0 && version[0] === p[0] && (given < 2 || version[1] === p[1]);
+      default: return version[0] === p[0] && (given < 2 || version[1] === p[1]) && (given < 3 || version[2] === p[2]);
+    }
+  };
+  // ">= 10.16.0": an operator may stand apart from its version.
+  return range.split('||').some((alt) => alt.trim().replace(/(>=|<=|>|<|\^|~|=)\s+/g, '$1').split(/\s+/).every(one));
+}
+
+describe('the supported Node.js runtime', () => {
+  const all = instructions(readText('Dockerfile'));
+  const pkg = JSON.parse(readText('package.json')) as { engines: { node: string } };
+  const image = /^ARG NODE_IMAGE=(.+)$/m.exec(readText('Dockerfile'))?.[1] ?? '';
+  const imageMajor = Number(/^node:(\d+)-/.exec(image)?.[1]);
+
+  test('both stages build on the one NODE_IMAGE: a Node LTS line, by tag or pinned by digest', () => {
+    assert.deepEqual(all.filter((i) => i.op === 'FROM').map((i) => i.args.split(/\s+/)[0]), ['${NODE_IMAGE}', '${NODE_IMAGE}']);
+    assert.match(image, /^node:\d+-(bookworm|trixie)-slim(@sha256:[0-9a-f]{64})?$/);
+    assert.equal(imageMajor % 2, 0, 'even majors become LTS; odd ones never do');
+    assert.ok(imageMajor >= 22, `Node ${imageMajor} is past its end of life`);
+    assert.ok(satisfies([imageMajor, 0, 0], pkg.engines.node), `the image's Node ${imageMajor} is outside engines ${pkg.engines.node}`);
+  });
+
+  test('every dependency in the lockfile accepts every supported Node line (no EBADENGINE there)', () => {
+    const lock = JSON.parse(readText('package-lock.json')) as { packages: Record<string, { engines?: { node?: string } | string[] }> };
+    const minimum = Number(/^>=(\d+)$/.exec(pkg.engines.node)?.[1]);
+    assert.ok(minimum >= 22, `engines.node ${pkg.engines.node}: the oldest supported line must be an LTS still maintained`);
+    const lines: Array<[number, number, number]> = [];
+    for (let major = minimum; major <= imageMajor; major += 2) lines.push([major, 0, 0]);
+    const refusing = Object.entries(lock.packages).flatMap(([name, p]) => {
+      const range = !Array.isArray(p.engines) ? p.engines?.node : undefined;
+      return range ? lines.filter((v) => !satisfies(v, range)).map((v) => `${name || '(root)'} needs ${range}, not ${v[0]}`) : [];
+    });
+    assert.deepEqual(refusing, []);
+  });
+
+  test('the range check reads the forms the lockfile uses', () => {
+    assert.equal(satisfies([22, 0, 0], '^18.19.0 || >=20.6.0'), true);
+    assert.equal(satisfies([20, 5, 0], '^18.19.0 || >=20.6.0'), false);
+    assert.equal(satisfies([21, 0, 0], '20 || >=22'), false);
+    assert.equal(satisfies([24, 0, 0], '^16 || ^18 || >=20'), true);
+    assert.equal(satisfies([22, 0, 0], '>=18 <22'), false);
+    assert.equal(satisfies([22, 0, 0], '>= 10.16.0'), true);
+  });
+
+  test('docs/deployment.md says how to pin and refresh the base image', () => {
+    const docs = readText('docs/deployment.md');
+    assert.ok(docs.includes('scripts/pin-node-image.sh'));
+    assert.ok(docs.includes(`Node.js ${imageMajor}`));
+  });
+});
+
 describe('envoy/compose.yaml', () => {
   const [compose] = readYaml('envoy/compose.yaml') as Array<{ services: Record<string, Record<string, unknown>> }>;
   const services = compose!.services;

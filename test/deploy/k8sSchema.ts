@@ -12,6 +12,8 @@
 // enumerates (maps: labels, annotations, data) or never looks inside (free-form fields such as an
 // EnvoyFilter patch value) are not judged here; the Envoy patch values get their own proto check.
 
+import { gatewayApiProblems, isGatewayApi } from './gatewayApi.js';
+
 export interface SchemaResult {
   /** Messages from the schema validator itself (types, enums, required fields). */
   schemaErrors: string[];
@@ -109,6 +111,7 @@ export async function validateObject(obj: { apiVersion: string; kind: string }):
 /** One line per problem, prefixed with the object's identity; empty when the object is valid. */
 export async function objectProblems(obj: { apiVersion: string; kind: string; metadata?: { name?: string; namespace?: string } }): Promise<string[]> {
   const id = `${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name ?? '?'}`;
+  if (isGatewayApi(obj.apiVersion)) return gatewayApiProblems(obj).map((p) => `${id}: ${p}`);
   let result: SchemaResult;
   try {
     result = await validateObject(obj);

@@ -36,12 +36,21 @@ export function kubectlVersion(): string {
   return checked;
 }
 
-/** Every directory under `relativeRoot` that holds a kustomization.yaml, sorted. */
-export function findKustomizations(relativeRoot: string): string[] {
+/** The `kind` of a directory's kustomization.yaml: Kustomization (applied) or Component (included). */
+export function kustomizationKind(relativeDir: string): string {
+  const [doc] = parseYamlDocuments(readFileSync(repoPath(relativeDir, 'kustomization.yaml'), 'utf8'), relativeDir) as Array<{ kind?: string }>;
+  return doc?.kind ?? 'Kustomization';
+}
+
+/**
+ * Every directory under `relativeRoot` whose kustomization.yaml has this kind, sorted. Components
+ * render only as part of a Kustomization that includes them, so they are validated through those.
+ */
+export function findKustomizations(relativeRoot: string, kind = 'Kustomization'): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
     const entries = readdirSync(dir);
-    if (entries.includes('kustomization.yaml')) found.push(path.relative(repoPath(), dir));
+    if (entries.includes('kustomization.yaml') && kustomizationKind(path.relative(repoPath(), dir)) === kind) found.push(path.relative(repoPath(), dir));
     for (const e of entries) {
       const full = path.join(dir, e);
       if (statSync(full).isDirectory()) walk(full);

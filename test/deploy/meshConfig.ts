@@ -13,7 +13,7 @@ const GRPC_PROVIDER: Record<string, FieldKind> = {
   failOpen: 'boolean',
   statusOnError: 'string',
   includeRequestBodyInCheck: REQUEST_BODY,
-  clearRouteCache: 'boolean', // newest istio/api; not wired by every istiod (reference/envoy.md §3.1)
+  clearRouteCache: 'boolean', // newest istio/api; not wired by every istiod
 };
 // A protobuf Duration in JSON ("0.5s"), which is also a valid Go duration.
 const DURATION = /^\d+(\.\d{1,9})?s$/;
