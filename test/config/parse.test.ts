@@ -31,7 +31,7 @@ test('defaults fill everything except servers', () => {
     log: { level: 'info' },
     shutdown: { graceSeconds: 8 },
     store: { kind: 'memory' },
-    requests: { maxBodyBytes: 1048576, maxBatchSize: 16, maxJsonDepth: 32, maxStringBytes: 262144 },
+    requests: { maxBodyBytes: 1048576, maxBatchSize: 16, maxJsonDepth: 32, maxStringBytes: 262144, maxNameBytes: { names: 1024, resourceUris: 16384 } },
     unmatchedRequests: 'reject',
     admin: {},
     extProc: true,
