@@ -38,7 +38,7 @@ test('defaults fill everything except servers', () => {
     audit: { destination: 'stdout', arguments: 'omit', redact: [] },
     tracing: { serviceName: 'mcpgw', sampleRatio: 1 },
     limits: [],
-    limiting: { replicas: 1, headers: false },
+    limiting: { replicas: 1, headers: false, memoryCounters: 100000 },
     identity: { issuers: [], apiKeys: [], apiKeyHeader: 'x-api-key', maxTokenBytes: 8192, jwksCooldownSeconds: 30, jwksCacheSeconds: 600 },
     servers: [
       {
