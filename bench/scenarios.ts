@@ -8,6 +8,7 @@ import { AUTHORITY, MCP_PATH } from './messages.js';
 import { policyRules, type IdentityResult, type LimitsCase, type PolicyResult } from './micro/decisions.js';
 import type { AdapterResult } from './micro/adapter.js';
 import type { AffinityResult } from './micro/affinity.js';
+import type { HostileGlobResult, NameFloodResult } from './micro/hostile.js';
 import type { RedisMemoryResult } from './micro/memory.js';
 import { podHosts } from './micro/rig.js';
 import type { RedisSessionsResult, SessionsResult } from './micro/sessions.js';
@@ -39,6 +40,7 @@ const SECTIONS = {
   adapter: "mcpgw's own CPU per request, in process (no gRPC, no network)",
   identity: 'Identity and policy',
   limits: 'Limits',
+  hostile: 'Worst cases: hostile names (issue 12)',
   cluster: 'node:cluster prototype (bench only): 1 process vs 2 workers sharing the port, nothing pinned',
 } as const;
 
@@ -441,6 +443,51 @@ function limitsScenario(store: 'memory' | 'redis'): Scenario {
   };
 }
 
+/** In-process: decisions under globs that are pathological for a backtracking matcher, names at the caps. */
+function hostileGlobScenario(): Scenario {
+  return {
+    id: 'hostile.glob',
+    section: SECTIONS.hostile,
+    title: 'decision with pathological globs (*a*a*a*a*a*b, file:///data/*/public/*.txt) vs an ordinary name',
+    async run(ctx) {
+      const r = await ctx.micro<HostileGlobResult>({ micro: 'hostile-glob', samples: ctx.opts.sizes.decisionSamples });
+      const row = (id: string, title: string, s: LatencySummary) =>
+        pairRow({ id: `hostile.glob.${id}`, section: SECTIONS.hostile, title, baselineName: 'ordinary tools/call', target: 'p50 < 1 ms (was seconds with backtracking regexes)' }, cellOf(s), cellOf(r.ordinary), () => s.p50 < 1000);
+      return [
+        row('tool', `tools/call, tool name at the cap (${r.nameBytes} bytes of "a"), same globs (in process)`, r.toolAtCap),
+        row('uri', `resources/read, URI at the cap (${r.uriBytes} bytes, "x/public/" repeated), same globs (in process)`, r.uriAtCap),
+      ];
+    },
+  };
+}
+
+/** In-process: 10,000 distinct tool names per second through a limit keyed per tool; the heap must stay flat. */
+function nameFloodScenario(): Scenario {
+  return {
+    id: 'hostile.names',
+    section: SECTIONS.hostile,
+    title: '10,000 distinct tool names per second through a per-tool limit',
+    async run(ctx) {
+      const { floodSeconds, floodCounters } = ctx.opts.sizes;
+      const r = await ctx.micro<NameFloodResult>({ micro: 'name-flood', seconds: floodSeconds, perSecond: 10_000, memoryCounters: floodCounters });
+      const growth = Math.round((r.heapAfterMb - r.heapBeforeMb) * 10) / 10;
+      return [
+        {
+          id: 'hostile.names.heap',
+          section: SECTIONS.hostile,
+          title: `heap after ${fmtCount(r.names)} more distinct 1 KiB tool names (LRU of ${fmtCount(r.memoryCounters)} counters full before)`,
+          status: 'ok',
+          value: r.heapAfterMb,
+          unit: 'MB heap',
+          target: 'flat: growth ≤ 5 MB; ≥ 10,000 names/s',
+          met: growth <= 5 && r.namesPerSecond >= 10_000,
+          note: `heap before ${r.heapBeforeMb} MB, after ${r.heapAfterMb} MB (growth ${growth} MB); ${r.namesPerSecond} names/s decided (ext_proc, in process)`,
+        },
+      ];
+    },
+  };
+}
+
 const pending = (id: string, section: keyof typeof SECTIONS, title: string, issue: number): Scenario => ({ id, section: SECTIONS[section], title, pending: `pending: issue ${issue}` });
 
 export function scenarios(levels: number[], tokenLevels: number[] = levels.filter((l) => l <= 16)): Scenario[] {
@@ -464,6 +511,8 @@ export function scenarios(levels: number[], tokenLevels: number[] = levels.filte
     redisMemoryScenario(),
     limitsScenario('memory'),
     limitsScenario('redis'),
+    hostileGlobScenario(),
+    nameFloodScenario(),
     clusterScenario('check', 'check'),
     clusterScenario('extproc-stateless', 'extproc'),
   ];

@@ -1,7 +1,7 @@
 // Finds the rules whose patterns match a name. Exact patterns live in a Map, so a lookup costs the
 // same with 10 or 10,000 exact rules; wildcard patterns are each matched in time linear in
-// name × pattern length (glob.ts), the name decoded once per lookup.
-import { codePoints, compileGlob, globMatches, isWildcard, type CompiledGlob } from './glob.js';
+// name × pattern length (glob.ts).
+import { compileGlob, globMatches, isWildcard, type CompiledGlob } from './glob.js';
 
 export interface IndexedRule {
   /** Position in the configured rule list: lookups return rules in this order. */
@@ -31,9 +31,8 @@ export function indexPatterns<R extends IndexedRule>(entries: Iterable<readonly 
   return (name) => {
     const direct = exact.get(name) ?? NONE;
     if (wild.length === 0) return direct;
-    const points = codePoints(name);
     let found: Set<R> | undefined;
-    for (const w of wild) if (globMatches(w.glob, points)) for (const r of w.rules) (found ??= new Set<R>(direct)).add(r);
+    for (const w of wild) if (globMatches(w.glob, name)) for (const r of w.rules) (found ??= new Set<R>(direct)).add(r);
     return found ? [...found].sort((a, b) => a.order - b.order) : direct;
   };
 }
