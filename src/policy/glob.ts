@@ -60,12 +60,8 @@ export function compileGlob(pattern: string): CompiledGlob {
   return { points: split(pattern, (s) => codePoints(s).map((c) => (c === 0x3f /* ? */ ? ANY : c)), (s) => s.length) };
 }
 
-/** The last name decoded: one request's name meets several matchers (tool list, rules, limits) in turn. */
-let lastDecoded: { name: string; points: Int32Array } | undefined;
-
 /** Code points of a string; lone surrogates count as one each, as in a `u` regular expression. */
-export function codePoints(s: string): Int32Array {
-  if (lastDecoded?.name === s) return lastDecoded.points;
+function codePoints(s: string): Int32Array {
   const out = new Int32Array(s.length);
   let n = 0;
   for (let i = 0; i < s.length; i++) {
@@ -73,9 +69,7 @@ export function codePoints(s: string): Int32Array {
     out[n++] = c;
     if (c > 0xffff) i++;
   }
-  const points = out.subarray(0, n);
-  lastDecoded = { name: s, points };
-  return points;
+  return out.subarray(0, n);
 }
 
 function unitText(name: string, meter: StepMeter | undefined): Text<string> {
