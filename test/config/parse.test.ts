@@ -66,6 +66,17 @@ test('maxStringBytes defaults down to a small maxBodyBytes instead of failing', 
   assert.equal(c.requests.maxStringBytes, 1000);
 });
 
+test('requests.maxNameBytes: one cap set keeps the other default; zero is refused with its path', () => {
+  const c = mustParse(`requests: { maxNameBytes: { names: 64 } }\nlimiting: { memoryCounters: 5000 }\n${MINIMAL}`);
+  assert.deepEqual(c.requests.maxNameBytes, { names: 64, resourceUris: 16384 });
+  assert.equal(c.limiting.memoryCounters, 5000);
+  const bad = parseConfig(`requests: { maxNameBytes: { resourceUris: 0 } }\nlimiting: { memoryCounters: 10 }\n${MINIMAL}`);
+  assert.ok(!bad.ok);
+  const problems = bad.problems.join('\n');
+  assert.match(problems, /requests\.maxNameBytes\.resourceUris/);
+  assert.match(problems, /limiting\.memoryCounters/);
+});
+
 test('hosts are lower-cased so matching can compare them directly', () => {
   const c = mustParse('servers:\n  - name: a\n    match: { hosts: [MCP.Example.COM, "*.Files.example.com"] }\n');
   assert.deepEqual(c.servers[0]?.match.hosts, ['mcp.example.com', '*.files.example.com']);
