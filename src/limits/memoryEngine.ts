@@ -18,7 +18,7 @@ interface Entry<T> {
 type Slots = Map<string, number>;
 
 /** Counters kept in process when config does not say (limiting.memoryCounters). */
-export const DEFAULT_MEMORY_COUNTERS = 100_000;
+const DEFAULT_MEMORY_COUNTERS = 100_000;
 
 export class MemoryEngine implements Engine {
   private readonly entries: LRUCache<string, Entry<unknown>>;

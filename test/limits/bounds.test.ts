@@ -87,7 +87,7 @@ describe('limit state bounds on Redis', () => {
         assert.ok(k.length < prefix.length + 64, k);
         bytes += Number(await client.memory('USAGE', k));
       }
-      // Raw names as keys took 100 MB here; digests take about 200 bytes a counter.
+      // Raw names as keys took 100 MB here; digests take about 100 bytes a counter.
       assert.ok(bytes < NAMES * 1024, `${bytes} bytes in Redis`);
     } finally {
       client.disconnect();
