@@ -443,45 +443,38 @@ function limitsScenario(store: 'memory' | 'redis'): Scenario {
   };
 }
 
-/** In-process: decisions under globs that are pathological for a backtracking matcher, names at the caps. */
-function hostileGlobScenario(): Scenario {
+/**
+ * In-process worst cases, in one child: decisions under globs that are pathological for a
+ * backtracking matcher with names at the caps; and 10,000 distinct tool names per second through a
+ * per-tool limit, where the heap must stay flat.
+ */
+function hostileScenario(): Scenario {
   return {
-    id: 'hostile.glob',
+    id: 'hostile',
     section: SECTIONS.hostile,
-    title: 'decision with pathological globs (*a*a*a*a*a*b, file:///data/*/public/*.txt) vs an ordinary name',
+    title: 'pathological globs against names at the caps; a flood of distinct tool names through a limit',
     async run(ctx) {
-      const r = await ctx.micro<HostileGlobResult>({ micro: 'hostile-glob', samples: ctx.opts.sizes.decisionSamples });
-      const row = (id: string, title: string, s: LatencySummary) =>
-        pairRow({ id: `hostile.glob.${id}`, section: SECTIONS.hostile, title, baselineName: 'ordinary tools/call', target: 'p50 < 1 ms (was seconds with backtracking regexes)' }, cellOf(s), cellOf(r.ordinary), () => s.p50 < 1000);
+      const { decisionSamples, floodSeconds, floodCounters } = ctx.opts.sizes;
+      const [glob, flood] = (await ctx.microBatch<unknown>([
+        { micro: 'hostile-glob', samples: decisionSamples },
+        { micro: 'name-flood', seconds: floodSeconds, perSecond: 10_000, memoryCounters: floodCounters },
+      ])) as [HostileGlobResult, NameFloodResult];
+      const globRow = (id: string, title: string, s: LatencySummary) =>
+        pairRow({ id: `hostile.glob.${id}`, section: SECTIONS.hostile, title, baselineName: 'ordinary tools/call', target: 'p50 < 1 ms (was seconds with backtracking regexes)' }, cellOf(s), cellOf(glob.ordinary), () => s.p50 < 1000);
+      const growth = Math.round((flood.heapAfterMb - flood.heapBeforeMb) * 10) / 10;
       return [
-        row('tool', `tools/call, tool name at the cap (${r.nameBytes} bytes of "a"), same globs (in process)`, r.toolAtCap),
-        row('uri', `resources/read, URI at the cap (${r.uriBytes} bytes, "x/public/" repeated), same globs (in process)`, r.uriAtCap),
-      ];
-    },
-  };
-}
-
-/** In-process: 10,000 distinct tool names per second through a limit keyed per tool; the heap must stay flat. */
-function nameFloodScenario(): Scenario {
-  return {
-    id: 'hostile.names',
-    section: SECTIONS.hostile,
-    title: '10,000 distinct tool names per second through a per-tool limit',
-    async run(ctx) {
-      const { floodSeconds, floodCounters } = ctx.opts.sizes;
-      const r = await ctx.micro<NameFloodResult>({ micro: 'name-flood', seconds: floodSeconds, perSecond: 10_000, memoryCounters: floodCounters });
-      const growth = Math.round((r.heapAfterMb - r.heapBeforeMb) * 10) / 10;
-      return [
+        globRow('tool', `tools/call, tool name at the cap (${glob.nameBytes} bytes of "a"), globs *a*a*a*a*a*b and co. (in process)`, glob.toolAtCap),
+        globRow('uri', `resources/read, URI at the cap (${glob.uriBytes} bytes), glob file:///data/*/public/*.txt and co. (in process)`, glob.uriAtCap),
         {
           id: 'hostile.names.heap',
           section: SECTIONS.hostile,
-          title: `heap after ${fmtCount(r.names)} more distinct 1 KiB tool names (LRU of ${fmtCount(r.memoryCounters)} counters full before)`,
+          title: `heap after ${fmtCount(flood.names)} more distinct 1 KiB tool names through a per-tool limit (LRU of ${fmtCount(flood.memoryCounters)} counters full before)`,
           status: 'ok',
-          value: r.heapAfterMb,
+          value: flood.heapAfterMb,
           unit: 'MB heap',
           target: 'flat: growth ≤ 5 MB; ≥ 10,000 names/s',
-          met: growth <= 5 && r.namesPerSecond >= 10_000,
-          note: `heap before ${r.heapBeforeMb} MB, after ${r.heapAfterMb} MB (growth ${growth} MB); ${r.namesPerSecond} names/s decided (ext_proc, in process)`,
+          met: growth <= 5 && flood.namesPerSecond >= 10_000,
+          note: `heap before ${flood.heapBeforeMb} MB, after ${flood.heapAfterMb} MB (growth ${growth} MB); ${flood.namesPerSecond} names/s decided (ext_proc, in process)`,
         },
       ];
     },
@@ -511,8 +504,7 @@ export function scenarios(levels: number[], tokenLevels: number[] = levels.filte
     redisMemoryScenario(),
     limitsScenario('memory'),
     limitsScenario('redis'),
-    hostileGlobScenario(),
-    nameFloodScenario(),
+    hostileScenario(),
     clusterScenario('check', 'check'),
     clusterScenario('extproc-stateless', 'extproc'),
   ];
