@@ -42,6 +42,9 @@ export interface Sizes {
   freshTokens: number;
   /** Levels (in flight) of the fresh-token rows. */
   tokenLevels: number[];
+  /** Name flood: seconds of 10,000 distinct tool names each, after filling an LRU of floodCounters. */
+  floodSeconds: number;
+  floodCounters: number;
 }
 
 const SIZES: Record<Mode, Sizes> = {
@@ -63,6 +66,8 @@ const SIZES: Record<Mode, Sizes> = {
     redisMemorySessions: 50_000,
     freshTokens: 10_500,
     tokenLevels: [1, 16],
+    floodSeconds: 20,
+    floodCounters: 100_000,
   },
   quick: {
     levels: [1, 16, 128],
@@ -82,6 +87,8 @@ const SIZES: Record<Mode, Sizes> = {
     redisMemorySessions: 5000,
     freshTokens: 6000,
     tokenLevels: [1, 16],
+    floodSeconds: 3,
+    floodCounters: 10_000,
   },
   tiny: {
     levels: [1, 16, 128],
@@ -102,6 +109,8 @@ const SIZES: Record<Mode, Sizes> = {
     redisMemorySessions: 1000,
     freshTokens: 600,
     tokenLevels: [1],
+    floodSeconds: 0.2,
+    floodCounters: 1000,
   },
 };
 

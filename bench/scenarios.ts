@@ -8,6 +8,7 @@ import { AUTHORITY, MCP_PATH } from './messages.js';
 import { policyRules, type IdentityResult, type LimitsCase, type PolicyResult } from './micro/decisions.js';
 import type { AdapterResult } from './micro/adapter.js';
 import type { AffinityResult, WindowResult } from './micro/affinity.js';
+import type { HostileGlobResult, NameFloodResult } from './micro/hostile.js';
 import type { RedisMemoryResult } from './micro/memory.js';
 import { podHosts } from './micro/rig.js';
 import type { RedisSessionsResult, SessionsResult } from './micro/sessions.js';
@@ -41,6 +42,7 @@ const SECTIONS = {
   identity: 'Identity and policy',
   limits: 'Limits',
   recovery: 'Session recovery: added latency of the request that triggers one',
+  hostile: 'Worst cases: hostile names (issue 12)',
   cluster: 'node:cluster prototype (bench only): 1 process vs 2 workers sharing the port, nothing pinned',
 } as const;
 
@@ -475,6 +477,44 @@ function limitsScenario(store: 'memory' | 'redis'): Scenario {
   };
 }
 
+/**
+ * In-process worst cases, in one child: decisions under globs that are pathological for a
+ * backtracking matcher with names at the caps; and 10,000 distinct tool names per second through a
+ * per-tool limit, where the heap must stay flat.
+ */
+function hostileScenario(): Scenario {
+  return {
+    id: 'hostile',
+    section: SECTIONS.hostile,
+    title: 'pathological globs against names at the caps; a flood of distinct tool names through a limit',
+    async run(ctx) {
+      const { decisionSamples, floodSeconds, floodCounters } = ctx.opts.sizes;
+      const [glob, flood] = (await ctx.microBatch<unknown>([
+        { micro: 'hostile-glob', samples: decisionSamples },
+        { micro: 'name-flood', seconds: floodSeconds, perSecond: 10_000, memoryCounters: floodCounters },
+      ])) as [HostileGlobResult, NameFloodResult];
+      const globRow = (id: string, title: string, s: LatencySummary) =>
+        pairRow({ id: `hostile.glob.${id}`, section: SECTIONS.hostile, title, baselineName: 'ordinary tools/call', target: 'p50 < 1 ms (was seconds with backtracking regexes)' }, cellOf(s), cellOf(glob.ordinary), () => s.p50 < 1000);
+      const growth = Math.round((flood.heapAfterMb - flood.heapBeforeMb) * 10) / 10;
+      return [
+        globRow('tool', `tools/call, tool name at the cap (${glob.nameBytes} bytes of "a"), globs *a*a*a*a*a*b and co. (in process)`, glob.toolAtCap),
+        globRow('uri', `resources/read, URI at the cap (${glob.uriBytes} bytes), glob file:///data/*/public/*.txt and co. (in process)`, glob.uriAtCap),
+        {
+          id: 'hostile.names.heap',
+          section: SECTIONS.hostile,
+          title: `heap after ${fmtCount(flood.names)} more distinct 1 KiB tool names through a per-tool limit (LRU of ${fmtCount(flood.memoryCounters)} counters full before)`,
+          status: 'ok',
+          value: flood.heapAfterMb,
+          unit: 'MB heap',
+          target: 'flat: growth ≤ 5 MB; ≥ 10,000 names/s',
+          met: growth <= 5 && flood.namesPerSecond >= 10_000,
+          note: `heap before ${flood.heapBeforeMb} MB, after ${flood.heapAfterMb} MB (growth ${growth} MB); ${flood.namesPerSecond} names/s decided (ext_proc, in process)`,
+        },
+      ];
+    },
+  };
+}
+
 const pending = (id: string, section: keyof typeof SECTIONS, title: string, issue: number): Scenario => ({ id, section: SECTIONS[section], title, pending: `pending: issue ${issue}` });
 
 export function scenarios(levels: number[], tokenLevels: number[] = levels.filter((l) => l <= 16)): Scenario[] {
@@ -501,6 +541,7 @@ export function scenarios(levels: number[], tokenLevels: number[] = levels.filte
     redisMemoryScenario(),
     limitsScenario('memory'),
     limitsScenario('redis'),
+    hostileScenario(),
     clusterScenario('check', 'check'),
     clusterScenario('extproc-stateless', 'extproc'),
   ];

@@ -6,7 +6,8 @@ import { RedisStore } from '../../src/store/index.js';
 import { fillRegistry, podHosts, sessionId, silentLogger } from './rig.js';
 import { connectStore } from './sessions.js';
 
-function gc(): void {
+/** Full collections until the heap settles (the micro child runs with --expose-gc). */
+export function gc(): void {
   const g = (globalThis as { gc?: () => void }).gc;
   if (!g) throw new Error('memory rows need node --expose-gc');
   for (let i = 0; i < 4; i++) g();

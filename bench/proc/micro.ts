@@ -2,6 +2,7 @@
 import { adapterBench } from '../micro/adapter.js';
 import { affinityBench, affinityWindowBench } from '../micro/affinity.js';
 import { identityBench, limitsBench, policyBench } from '../micro/decisions.js';
+import { hostileGlobBench, nameFloodBench } from '../micro/hostile.js';
 import { memoryRegistryBytes, redisBytes } from '../micro/memory.js';
 import { memorySessions, redisSessions } from '../micro/sessions.js';
 import type { HashLbPolicy } from '../../src/routing/index.js';
@@ -16,7 +17,9 @@ export type MicroJob =
   | { micro: 'policy'; rules: number; samples: number }
   | { micro: 'identity'; samples: number }
   | { micro: 'adapter'; samples: number }
-  | { micro: 'limits'; store: 'memory' | 'redis'; url?: string; counts: number[]; samples: number; keyPrefix?: string };
+  | { micro: 'limits'; store: 'memory' | 'redis'; url?: string; counts: number[]; samples: number; keyPrefix?: string }
+  | { micro: 'hostile-glob'; samples: number }
+  | { micro: 'name-flood'; seconds: number; perSecond: number; memoryCounters: number };
 
 async function run(job: MicroJob): Promise<unknown> {
   switch (job.micro) {
@@ -40,6 +43,10 @@ async function run(job: MicroJob): Promise<unknown> {
       return identityBench(job.samples);
     case 'adapter':
       return adapterBench(job.samples);
+    case 'hostile-glob':
+      return hostileGlobBench(job.samples);
+    case 'name-flood':
+      return nameFloodBench(job);
   }
 }
 

@@ -68,6 +68,9 @@ export const limitingSchema = z
   .strictObject({
     replicas: integer(1, 1000).default(1).describe('mcpgw replicas sharing Redis: the fail-open fallback allows limit / replicas locally.'),
     headers: z.boolean().default(false).describe('Also send RateLimit-Policy / RateLimit on allowed responses.'),
+    memoryCounters: integer(1000, 10_000_000)
+      .default(100_000)
+      .describe('Most limit counters kept in process (memory store, and the fail-open fallback with Redis); beyond it the least recently used is dropped.'),
     anomaly: z
       .strictObject({
         factor: z.number().gt(1).describe('A minute this many times above the baseline is flagged.'),

@@ -14,6 +14,20 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 const DEFAULT_MAX_BODY_BYTES = 1_048_576;
 const DEFAULT_MAX_STRING_BYTES = 262_144;
 const MAX_BODY_BYTES_LIMIT = 67_108_864;
+const DEFAULT_MAX_NAME_BYTES = 1024;
+const DEFAULT_MAX_RESOURCE_URI_BYTES = 16_384;
+const MAX_NAME_BYTES_LIMIT = 1_048_576;
+
+const maxNameBytesSchema = z
+  .strictObject({
+    names: integer(1, MAX_NAME_BYTES_LIMIT)
+      .default(DEFAULT_MAX_NAME_BYTES)
+      .describe('Longest tool or prompt name, task id or JSON-RPC method, in UTF-8 bytes; longer ones get HTTP 400 before any matching.'),
+    resourceUris: integer(1, MAX_NAME_BYTES_LIMIT)
+      .default(DEFAULT_MAX_RESOURCE_URI_BYTES)
+      .describe('Longest resource URI (resources/read), in UTF-8 bytes; longer ones get HTTP 400 before any matching.'),
+  })
+  .readonly();
 
 const listenSchema = z
   .strictObject({
@@ -62,6 +76,7 @@ const requestsSchema = z
     maxStringBytes: integer(1, MAX_BODY_BYTES_LIMIT)
       .optional()
       .describe(`Longest JSON string value accepted, in bytes; at most maxBodyBytes. Default ${DEFAULT_MAX_STRING_BYTES}, or maxBodyBytes when that is smaller.`),
+    maxNameBytes: maxNameBytesSchema.prefault({}).describe('Caps on the names policy and limits match (globs), so matching cost stays bounded.'),
   })
   .superRefine((r, ctx) => {
     if (r.maxStringBytes !== undefined && r.maxStringBytes > r.maxBodyBytes) {

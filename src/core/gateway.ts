@@ -6,6 +6,7 @@ import { limitRefusal, type Limiter, type LimitVerdict } from '../limits/index.j
 import {
   ErrorCode,
   checkMirroredHeaders,
+  checkNameCaps,
   isFilteredList,
   isRefusal,
   messageFromHeaders,
@@ -255,7 +256,8 @@ export class Gateway {
     const mirrored = readMirroredHeaders(view.header);
     if (view.body === undefined) {
       const fromHeaders = messageFromHeaders(mirrored);
-      return fromHeaders ? [fromHeaders] : [];
+      if (!fromHeaders) return [];
+      return checkNameCaps(fromHeaders, this.limits.maxNameBytes) ?? [fromHeaders];
     }
     if (view.body === null) return refusal(400, ErrorCode.parseError, 'Parse error: a POST needs a JSON-RPC body', 'parse_error');
     const parsed = parseBody(view.body, revision, this.limits);

@@ -1,4 +1,5 @@
 // Headers mcpgw owns on the upstream request: clients can never set them (reference/envoy.md §1.7).
+import { decodeMcpHeaderValue } from '../mcp/index.js';
 import type { HeaderToSet } from './decision.js';
 
 export const MCP_METHOD_HEADER = 'x-mcp-method';
@@ -10,11 +11,13 @@ export const MCP_SCOPES_HEADER = 'x-mcp-scopes';
 
 export const OWNED_HEADERS: readonly string[] = [MCP_METHOD_HEADER, MCP_NAME_HEADER, MCP_PRINCIPAL_HEADER, MCP_TENANT_HEADER, MCP_SCOPES_HEADER];
 
-// Visible ASCII and spaces only; anything else is sent in MCP's own `=?base64?…?=` form.
+// Visible ASCII and spaces only; anything else is sent in MCP's own `=?base64?…?=` form, and so is
+// a value that merely looks encoded (a tool named "=?base64?…?=" must not reach upstreams decoded).
 const HEADER_SAFE = /^[\x20-\x7e]*$/;
 
 export function headerSafe(value: string): string {
-  return HEADER_SAFE.test(value) && value.trim() === value ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+  const plain = HEADER_SAFE.test(value) && value.trim() === value && decodeMcpHeaderValue(value) === value;
+  return plain ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }
 
 /** Sets what is known and removes every client copy of what is not. */

@@ -1,6 +1,7 @@
 // Turns a LimitConfig into what the request path needs: a matcher, the request's counter key, its
 // cost, and the kind's parameters in the units the engines use (µs for GCRA, ms for the rest).
 import { compileGlobs, type NameMatcher } from '../policy/index.js';
+import { valueDigest } from './engine.js';
 import type { Dimension, LimitConfig, LimitKind, LimitRequest, UnavailablePolicy } from './types.js';
 import { windowSeconds } from './validate.js';
 
@@ -63,9 +64,12 @@ export function compileLimit(l: LimitConfig, sessionTtlMs: number): CompiledLimi
  * The counter key of a request under a limit (engine-relative: the Redis engine adds its prefix).
  * The kind is part of the key so changing a limit's kind never reads another kind's state. A
  * missing dimension value counts under "" (one shared bucket), so anonymous traffic is limited too.
+ * Dimension values are client-chosen (a tool name can be 1 KiB, a URI more), so they enter the key
+ * as one fixed-size digest: a key costs the same whatever the client sends.
  */
 export function counterKey(l: CompiledLimit, r: LimitRequest): string {
-  return [`l:${l.kind}:${l.name}`, ...l.per.map((d) => encodeURIComponent(dimensionValue(d, r)))].join(':');
+  const base = `l:${l.kind}:${l.name}`;
+  return l.per.length ? `${base}:${valueDigest(l.per.map((d) => dimensionValue(d, r)))}` : base;
 }
 
 export function dimensionValue(d: Dimension, r: LimitRequest): string {

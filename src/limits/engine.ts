@@ -1,6 +1,7 @@
 // The contract between the Limiter and where counters live (memory or Redis). A Plan is every limit
 // that applies to one request; an engine evaluates all of them at once and commits only if every
 // one admits the request, so a request refused by one limit consumes none of the others.
+import { createHash } from 'node:crypto';
 import type { AnomalyParams } from './anomaly.js';
 import type { CompiledLimit } from './compile.js';
 
@@ -80,12 +81,24 @@ export interface Engine {
   setOverrides(tenant: string, changes: ReadonlyMap<string, number | null>): Promise<void>;
 }
 
-/** Key layout shared by both engines (the Redis engine prefixes it). */
+/**
+ * 128 bits of SHA-256 over the values, base64url (22 characters). Cryptographic, so a client cannot
+ * craft a name that shares another's counter; JSON keeps ["a:b"] and ["a", "b"] apart.
+ */
+export function valueDigest(values: readonly string[]): string {
+  return createHash('sha256').update(JSON.stringify(values)).digest('base64url').slice(0, 22);
+}
+
+/**
+ * Key layout shared by both engines (the Redis engine prefixes it). Values a client chooses or sends
+ * (principal, session id) enter as digests, so every key and member has a fixed size; tenant
+ * overrides are admin-set and stay readable.
+ */
 export const keys = {
   overrides: (tenant: string) => `ov:${encodeURIComponent(tenant)}`,
-  anomaly: (principal: string) => `an:${encodeURIComponent(principal)}`,
-  sessionIndex: (server: string, sessionId: string) => `sx:${encodeURIComponent(server)}:${encodeURIComponent(sessionId)}`,
+  anomaly: (principal: string) => `an:${valueDigest([principal])}`,
+  sessionIndex: (server: string, sessionId: string) => `sx:${valueDigest([server, sessionId])}`,
   slotMember: (token: string) => `c:${token}`,
   pendingSessionMember: (token: string) => `p:${token}`,
-  sessionMember: (sessionId: string) => `s:${sessionId}`,
+  sessionMember: (sessionId: string) => `s:${valueDigest([sessionId])}`,
 };

@@ -59,12 +59,12 @@ export class Limiter {
     for (const l of this.limits) this.byName.set(l.name, l);
     if (opts.anomaly) this.anomaly = anomalyParams(opts.anomaly);
     const clock = deps.now ?? Date.now;
-    this.fallback = new MemoryEngine(clock);
+    this.fallback = new MemoryEngine(clock, opts.memoryCounters);
     if (deps.store instanceof RedisStore) {
       this.engine = new RedisEngine(deps.store);
       this.memoryEngines = [this.fallback];
     } else {
-      const memory = new MemoryEngine(clock);
+      const memory = new MemoryEngine(clock, opts.memoryCounters);
       this.engine = memory;
       this.memoryEngines = [memory];
     }

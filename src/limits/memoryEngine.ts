@@ -1,6 +1,9 @@
 // Counters in this process: the single-replica default, and the local approximate limiter used
-// when Redis is down (fail-open). Same algorithms as the Lua script, on Maps with expiry; expired
-// entries are ignored on read and removed by sweep(), which the Limiter runs on a timer.
+// when Redis is down (fail-open). Same algorithms as the Lua script, on an LRU map with expiry;
+// expired entries are ignored on read and removed by sweep(), which the Limiter runs on a timer.
+// The map holds at most maxEntries counters, so a client sending ever new names (each a new counter
+// under `per: [tool]`) evicts the least recently used counter instead of growing memory.
+import { LRUCache } from 'lru-cache';
 import { gcraStep, slotsStep, windowStep, type WindowState } from './algorithms.js';
 import { ANOMALY_STATE_TTL_MS, anomalyStep, type AnomalyState } from './anomaly.js';
 import { rateParams } from './compile.js';
@@ -14,12 +17,25 @@ interface Entry<T> {
 
 type Slots = Map<string, number>;
 
+/** Counters kept in process when config does not say (limiting.memoryCounters). */
+const DEFAULT_MEMORY_COUNTERS = 100_000;
+
 export class MemoryEngine implements Engine {
-  private readonly entries = new Map<string, Entry<unknown>>();
+  private readonly entries: LRUCache<string, Entry<unknown>>;
   /** Tenant overrides are admin config, not counters: no expiry. */
   private readonly tenantOverrides = new Map<string, Map<string, number>>();
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly clock: () => number = Date.now,
+    maxEntries = DEFAULT_MEMORY_COUNTERS,
+  ) {
+    this.entries = new LRUCache({ max: maxEntries });
+  }
+
+  /** Counters, slot sets and session indexes held now (expired ones included until swept). */
+  get size(): number {
+    return this.entries.size;
+  }
 
   async evaluate(plan: Plan): Promise<Outcome> {
     const now = plan.nowMs ?? this.clock();
@@ -127,7 +143,7 @@ export class MemoryEngine implements Engine {
   /** Drops expired entries and expired slots; returns how many entries remain. */
   sweep(): number {
     const now = this.clock();
-    for (const [key, e] of this.entries) {
+    for (const [key, e] of [...this.entries.entries()]) {
       if (e.expiresAt <= now) this.entries.delete(key);
       else if (e.value instanceof Map) for (const [member, exp] of e.value as Map<string, unknown>) if ((exp as number) <= now) e.value.delete(member);
     }

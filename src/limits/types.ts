@@ -90,6 +90,8 @@ export interface LimitsOptions {
   headers?: boolean;
   /** Sliding lifetime of a session (the session registry's TTL): how long a session counts without traffic. */
   sessionTtlSeconds?: number;
+  /** Most counters an in-process engine keeps (least recently used dropped first). Default 100,000. */
+  memoryCounters?: number;
 }
 
 export interface LimitRequest {

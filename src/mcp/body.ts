@@ -1,5 +1,5 @@
 // Parses a POST body into MCP messages, refusing anything malformed or oversized with a clear answer.
-import { checkJsonBounds, type JsonBounds } from './bounds.js';
+import { checkJsonBounds, checkNameCaps, type JsonBounds, type NameCaps } from './bounds.js';
 import { ErrorCode, refusal, type McpRefusal } from './errors.js';
 import { classifyMessage, type McpMessage } from './message.js';
 import type { Revision } from './revision.js';
@@ -7,6 +7,7 @@ import type { Revision } from './revision.js';
 export interface BodyLimits extends JsonBounds {
   maxBodyBytes: number;
   maxBatchSize: number;
+  maxNameBytes: NameCaps;
 }
 
 export interface ParsedBody {
@@ -46,7 +47,8 @@ export function parseBody(body: Uint8Array | string, revision: Revision, limits:
   }
   if (!Array.isArray(value)) {
     const m = classifyMessage(value);
-    return isRefusal(m) ? m : { messages: [m], batch: false };
+    if (isRefusal(m)) return m;
+    return checkNameCaps(m, limits.maxNameBytes) ?? { messages: [m], batch: false };
   }
   if (!revision.batchesAllowed) {
     return refusal(400, ErrorCode.invalidRequest, `Invalid Request: JSON-RPC batches are not allowed in protocol revision ${revision.value}`, 'batch_not_allowed');
@@ -59,6 +61,8 @@ export function parseBody(body: Uint8Array | string, revision: Revision, limits:
   for (const element of value) {
     const m = classifyMessage(element);
     if (isRefusal(m)) return m;
+    const tooLong = checkNameCaps(m, limits.maxNameBytes);
+    if (tooLong) return tooLong;
     if (m.method === 'initialize') {
       return refusal(400, ErrorCode.invalidRequest, 'Invalid Request: initialize must not be part of a batch', 'invalid_request', m.id ?? null);
     }

@@ -1,7 +1,7 @@
 // Finds the rules whose patterns match a name. Exact patterns live in a Map, so a lookup costs the
-// same with 10 or 10,000 exact rules; wildcard patterns are tested only after one combined RegExp
-// says at least one of them matches, so names that only exact rules mention skip them entirely.
-import { compileGlobs, type NameMatcher } from './glob.js';
+// same with 10 or 10,000 exact rules; wildcard patterns are each matched in time linear in
+// name × pattern length (glob.ts).
+import { compileGlob, globMatches, isWildcard, type CompiledGlob } from './glob.js';
 
 export interface IndexedRule {
   /** Position in the configured rule list: lookups return rules in this order. */
@@ -11,10 +11,6 @@ export interface IndexedRule {
 export type PatternLookup<R extends IndexedRule> = (name: string) => readonly R[];
 
 const NONE: readonly never[] = Object.freeze([]);
-
-function isWildcard(pattern: string): boolean {
-  return pattern.includes('*') || pattern.includes('?');
-}
 
 function pushOnce<R>(list: R[], rule: R): void {
   // Entries arrive in rule order, so a rule listing the same pattern twice is always the last one.
@@ -30,15 +26,14 @@ export function indexPatterns<R extends IndexedRule>(entries: Iterable<readonly 
     if (!rules) table.set(pattern, (rules = []));
     pushOnce(rules, rule);
   }
-  const wild: { matches: NameMatcher; rules: R[] }[] = [...wildByPattern].map(([p, rules]) => ({ matches: compileGlobs([p]), rules }));
-  const anyWildMatches = compileGlobs([...wildByPattern.keys()]);
+  const wild: { glob: CompiledGlob; rules: R[] }[] = [...wildByPattern].map(([p, rules]) => ({ glob: compileGlob(p), rules }));
 
   return (name) => {
     const direct = exact.get(name) ?? NONE;
-    if (wild.length === 0 || !anyWildMatches(name)) return direct;
-    const found = new Set<R>(direct);
-    for (const w of wild) if (w.matches(name)) for (const r of w.rules) found.add(r);
-    return [...found].sort((a, b) => a.order - b.order);
+    if (wild.length === 0) return direct;
+    let found: Set<R> | undefined;
+    for (const w of wild) if (globMatches(w.glob, name)) for (const r of w.rules) (found ??= new Set<R>(direct)).add(r);
+    return found ? [...found].sort((a, b) => a.order - b.order) : direct;
   };
 }
 

@@ -137,7 +137,7 @@ export class GatewayService {
     for (const secret of this.credentials.secrets()) if (secret.length >= 8) this.options.secrets?.register(secret);
     if (c.limits.length) {
       this.limiter = new Limiter(
-        { limits: c.limits, replicas: c.limiting.replicas, headers: c.limiting.headers, sessionTtlSeconds: c.sessions.ttlSeconds, ...(c.limiting.anomaly ? { anomaly: c.limiting.anomaly } : {}) },
+        { limits: c.limits, replicas: c.limiting.replicas, headers: c.limiting.headers, sessionTtlSeconds: c.sessions.ttlSeconds, memoryCounters: c.limiting.memoryCounters, ...(c.limiting.anomaly ? { anomaly: c.limiting.anomaly } : {}) },
         { store, logger: this.logger, metrics: new LimitMetrics(this.metrics.registry) },
       );
       this.limiter.start();

@@ -6,6 +6,8 @@ import { LRUCache } from 'lru-cache';
 
 /** Hex characters kept of a session id hash: 64 bits, enough to tell sessions apart in one log. */
 const SESSION_HASH_HEX = 16;
+/** Session ids are 1 to 256 visible ASCII characters (src/sessions/validate.ts); longer ones are not cached. */
+const MAX_CACHED_ID_LENGTH = 256;
 
 export class SessionIdHasher {
   private readonly key: Buffer;
@@ -21,15 +23,23 @@ export class SessionIdHasher {
     this.key = this.perProcess ? randomBytes(32) : Buffer.from(salt!, 'utf8');
   }
 
-  /** A session's requests repeat its id: hash each live id once, not once per request. */
+  /**
+   * A session's requests repeat its id: hash each live id once, not once per request. Ids come from
+   * clients, so only ids of a valid session id's length are kept (at most 10,000 × 256 characters).
+   */
   private readonly recent = new LRUCache<string, string>({ max: 10_000 });
+
+  /** Ids whose hash is cached (bounded: see `recent`). */
+  get cachedIds(): number {
+    return this.recent.size;
+  }
 
   /** HMAC-SHA-256(salt, id), hex, first 16 characters. */
   hash(sessionId: string): string {
     let h = this.recent.get(sessionId);
     if (h === undefined) {
       h = createHmac('sha256', this.key).update(sessionId, 'utf8').digest('hex').slice(0, SESSION_HASH_HEX);
-      this.recent.set(sessionId, h);
+      if (sessionId.length <= MAX_CACHED_ID_LENGTH) this.recent.set(sessionId, h);
     }
     return h;
   }

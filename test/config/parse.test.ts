@@ -31,14 +31,14 @@ test('defaults fill everything except servers', () => {
     log: { level: 'info' },
     shutdown: { graceSeconds: 8 },
     store: { kind: 'memory' },
-    requests: { maxBodyBytes: 1048576, maxBatchSize: 16, maxJsonDepth: 32, maxStringBytes: 262144 },
+    requests: { maxBodyBytes: 1048576, maxBatchSize: 16, maxJsonDepth: 32, maxStringBytes: 262144, maxNameBytes: { names: 1024, resourceUris: 16384 } },
     unmatchedRequests: 'reject',
     admin: {},
     extProc: true,
     audit: { destination: 'stdout', arguments: 'omit', redact: [] },
     tracing: { serviceName: 'mcpgw', sampleRatio: 1 },
     limits: [],
-    limiting: { replicas: 1, headers: false },
+    limiting: { replicas: 1, headers: false, memoryCounters: 100000 },
     identity: { issuers: [], apiKeys: [], apiKeyHeader: 'x-api-key', maxTokenBytes: 8192, jwksCooldownSeconds: 30, jwksCacheSeconds: 600 },
     servers: [
       {
@@ -65,6 +65,17 @@ test('partial sections keep the defaults of their other fields', () => {
 test('maxStringBytes defaults down to a small maxBodyBytes instead of failing', () => {
   const c = mustParse(`requests: { maxBodyBytes: 1000 }\n${MINIMAL}`);
   assert.equal(c.requests.maxStringBytes, 1000);
+});
+
+test('requests.maxNameBytes: one cap set keeps the other default; zero is refused with its path', () => {
+  const c = mustParse(`requests: { maxNameBytes: { names: 64 } }\nlimiting: { memoryCounters: 5000 }\n${MINIMAL}`);
+  assert.deepEqual(c.requests.maxNameBytes, { names: 64, resourceUris: 16384 });
+  assert.equal(c.limiting.memoryCounters, 5000);
+  const bad = parseConfig(`requests: { maxNameBytes: { resourceUris: 0 } }\nlimiting: { memoryCounters: 10 }\n${MINIMAL}`);
+  assert.ok(!bad.ok);
+  const problems = bad.problems.join('\n');
+  assert.match(problems, /requests\.maxNameBytes\.resourceUris/);
+  assert.match(problems, /limiting\.memoryCounters/);
 });
 
 test('hosts are lower-cased so matching can compare them directly', () => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { checkMirroredHeaders, isRefusal, parseBody, readMirroredHeaders, revisionOf, type McpRefusal, type ParsedBody } from '../../src/mcp/index.js';
 
-const limits = { maxBodyBytes: 4096, maxBatchSize: 3, maxJsonDepth: 8, maxStringBytes: 64 };
+const limits = { maxBodyBytes: 4096, maxBatchSize: 3, maxJsonDepth: 8, maxStringBytes: 64, maxNameBytes: { names: 32, resourceUris: 48 } };
 const legacy = revisionOf('2025-03-26');
 const current = revisionOf('2025-11-25');
 
@@ -72,6 +72,46 @@ describe('parseBody', () => {
   it('an unknown revision is judged by shape: batches pass to the server', () => {
     assert.equal(revisionOf('2099-01-01').known, false);
     parsed(parseBody('[{"jsonrpc":"2.0","id":1,"method":"ping"}]', revisionOf('2099-01-01'), limits));
+  });
+  it('names over requests.maxNameBytes are 400 -32602 with the request id, before any matching', () => {
+    const call = (name: string, id: number | string = 9) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name } });
+    parsed(parseBody(call('t'.repeat(32)), current, limits));
+    const r = refused(parseBody(call('t'.repeat(33), 'x'), current, limits));
+    assert.deepEqual([r.status, r.code, r.id, r.reason], [400, -32602, 'x', 'name_too_long']);
+    assert.match(r.message, /tool name is longer than 32 bytes/);
+    // Bytes, not characters: sixteen two-byte letters fit, seventeen do not.
+    parsed(parseBody(call('é'.repeat(16)), current, limits));
+    assert.equal(refused(parseBody(call('é'.repeat(17)), current, limits)).code, -32602);
+    const prompt = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'prompts/get', params: { name: 'p'.repeat(33) } });
+    assert.match(refused(parseBody(prompt, current, limits)).message, /prompt name/);
+  });
+  it('resource URIs have their own, larger cap', () => {
+    const read = (uri: string) => JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'resources/read', params: { uri } });
+    parsed(parseBody(read(`file:///${'u'.repeat(40)}`), current, limits));
+    const r = refused(parseBody(read(`file:///${'u'.repeat(41)}`), current, limits));
+    assert.deepEqual([r.status, r.code, r.id], [400, -32602, 3]);
+    assert.match(r.message, /resource URI is longer than 48 bytes/);
+  });
+  it('a method over the name cap is 400 -32600, in a batch element too', () => {
+    const r = refused(parseBody(JSON.stringify({ jsonrpc: '2.0', id: 4, method: `x/${'m'.repeat(31)}` }), current, limits));
+    assert.deepEqual([r.status, r.code, r.id, r.reason], [400, -32600, 4, 'name_too_long']);
+    const batch = JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'ping' }, { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'n'.repeat(33) } }]);
+    const b = refused(parseBody(batch, legacy, limits));
+    assert.deepEqual([b.code, b.id], [-32602, 5]);
+  });
+  it('never throws on arbitrary JSON-RPC-shaped input', () => {
+    const value = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.integer(), fc.constant(null), fc.boolean(), fc.object({ maxDepth: 2 }));
+    const message = fc.record(
+      { jsonrpc: fc.oneof(fc.constant('2.0'), value), id: value, method: fc.oneof(fc.constantFrom('tools/call', 'resources/read', 'prompts/get', 'tasks/get', 'initialize'), value), params: fc.oneof(fc.record({ name: value, uri: value, taskId: value }, { requiredKeys: [] }), value), result: value },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(message, fc.array(message, { maxLength: 5 })), fc.constantFrom(legacy, current, revisionOf('2026-07-28')), (input, revision) => {
+        const r = parseBody(JSON.stringify(input), revision, limits);
+        assert.ok(isRefusal(r) ? r.status >= 400 && typeof r.code === 'number' : r.messages.length > 0);
+      }),
+      { numRuns: 2000 },
+    );
   });
   it('never throws on arbitrary input', () => {
     fc.assert(
