@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { loadEnvoyServices, type CheckRequest, type CheckResponse } from '../../src/envoy/index.js';
-import { GatewayService } from '../../src/server/index.js';
+import { GatewayService, subjectAltNames } from '../../src/server/index.js';
 import { createLogger } from '../../src/telemetry/index.js';
 import { testConfig } from './harness.js';
 
@@ -108,6 +108,14 @@ describe('gRPC listener with allowedClients', () => {
 
   it('a signed certificate naming none of them gets PERMISSION_DENIED', async () => {
     assert.deepEqual(await checkWith(gw.target, withCert('other')), { ok: false, code: grpc.status.PERMISSION_DENIED });
+  });
+});
+
+describe('subject alternative names', () => {
+  it('reads every SAN, and a quoted value that embeds a separator stays one value', () => {
+    assert.deepEqual(subjectAltNames({ subjectaltname: 'URI:spiffe://test/envoy, DNS:envoy.internal, IP Address:127.0.0.1' } as never), ['spiffe://test/envoy', 'envoy.internal', '127.0.0.1']);
+    assert.deepEqual(subjectAltNames({ subjectaltname: 'DNS:"evil, URI:spiffe://test/envoy"' } as never), ['evil, URI:spiffe://test/envoy']);
+    assert.deepEqual(subjectAltNames(undefined), []);
   });
 });
 
