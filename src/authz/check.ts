@@ -7,17 +7,20 @@ import type { DecisionObserver, GatewayMetrics, Logger } from '../telemetry/inde
 /**
  * The body is visible only when Envoy sent it whole: `x-envoy-auth-partial-body: false` marks a body
  * sent under `with_request_body`; without that header (no body settings) or with `true` (truncated)
- * the decision is made from headers alone and ext_proc sees the body later.
+ * the decision is made from headers alone and ext_proc sees the body later (with `extProc: false` the
+ * core refuses it instead).
  */
 export function checkRequestView(req: CheckRequest): HttpRequestView {
   const http = req.attributes?.request?.http ?? {};
   const headers = http.headers ?? {};
   let body: HttpRequestView['body'];
-  if (headers['x-envoy-auth-partial-body'] === 'false') {
+  const partial = headers['x-envoy-auth-partial-body'];
+  if (partial === 'false') {
     const bytes = http.raw_body && http.raw_body.length ? http.raw_body : http.body ?? '';
     body = bytes.length ? bytes : null;
   }
   const view = requestView(headers, body);
+  if (partial === 'true') view.bodyPartial = true;
   const spiffeId = req.attributes?.source?.principal;
   if (spiffeId) view.envoy = { spiffeId };
   if (http.method) view.method = http.method;

@@ -46,3 +46,18 @@ export function checkServerClaims(servers: unknown, ctx: RefinementCtx): void {
     });
   });
 }
+
+/**
+ * Concurrency slots and session-cap reservations are given back when the response ends, which only
+ * ext_proc sees: without it they would leak until their lease, so such a config is refused.
+ */
+export function checkLimitsNeedResponse(config: { extProc: boolean; limits: ReadonlyArray<{ concurrency?: unknown; sessions?: unknown }> }, ctx: RefinementCtx): void {
+  if (config.extProc) return;
+  config.limits.forEach((l, i) => {
+    for (const kind of ['concurrency', 'sessions'] as const) {
+      if (l[kind] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['limits', i, kind], message: `${kind} limits need extProc: true (only ext_proc sees the response end that releases them)` });
+      }
+    }
+  });
+}

@@ -3,7 +3,7 @@
 // Objects are strict (unknown keys fail, so typos fail) and readonly (parsed config is frozen).
 import { z } from 'zod';
 import { hostPattern, integer, listenAddress, pathPrefix, serverName, toolGlob } from './fields.js';
-import { checkServerClaims } from './cross-checks.js';
+import { checkLimitsNeedResponse, checkServerClaims } from './cross-checks.js';
 import { adminSchema, affinitySchema, endpointsSchema, recoverySchema, redisStoreSchema, sessionsSchema } from './sessions.js';
 import { authSchema, identitySchema, policySchema, upstreamSchema } from './security.js';
 import { limitingSchema, limitsSchema } from './limits.js';
@@ -29,6 +29,21 @@ const maxNameBytesSchema = z
   })
   .readonly();
 
+const pemFile = z.string().min(1);
+const grpcTlsSchema = z
+  .strictObject({
+    certFile: pemFile.describe('PEM certificate chain mcpgw presents on the gRPC port.'),
+    keyFile: pemFile.describe('PEM private key of certFile.'),
+    clientCaFile: pemFile.describe('PEM CA bundle client certificates must chain to; a caller without such a certificate is refused during the TLS handshake.'),
+    allowedClients: z
+      .array(z.string().min(1).max(2048))
+      .min(1)
+      .readonly()
+      .optional()
+      .describe('Only these callers: each entry is a subject alternative name (URI such as a SPIFFE id, DNS, or IP) compared exactly; a verified certificate with none of them gets PERMISSION_DENIED. Default: any certificate clientCaFile signed.'),
+  })
+  .readonly();
+
 const listenSchema = z
   .strictObject({
     grpc: listenAddress
@@ -37,6 +52,9 @@ const listenSchema = z
     http: listenAddress
       .default('0.0.0.0:9090')
       .describe('HTTP listen address (host:port) for /healthz, /readyz and /metrics.'),
+    grpcTls: grpcTlsSchema
+      .optional()
+      .describe('Serve gRPC over TLS and accept only callers with a client certificate from clientCaFile (plain-Envoy deployments; docs/security.md). Without it the gRPC port is plaintext (behind Istio, mTLS comes from the sidecar).'),
   })
   .readonly();
 
@@ -153,7 +171,7 @@ export const gatewayConfigSchema = z
     extProc: z
       .boolean()
       .default(true)
-      .describe('Envoy runs the ext_proc filter against mcpgw (the shipped configs do). false: an ext_authz-only mesh; limits and audit lines then come from ext_authz, and sessions are not pinned.'),
+      .describe('Envoy runs the ext_proc filter against mcpgw (the shipped configs do). false: an ext_authz-only mesh; Envoy\'s ext_authz must then send the body (with_request_body), limits and audit lines come from ext_authz, concurrency and session limits are refused, and sessions are not pinned.'),
     audit: auditSchema.prefault({}).describe('The audit log: one line per tool call, resource read, prompt get, denial and session start / end.'),
     tracing: tracingSchema.prefault({}).describe('W3C trace propagation is always on; OpenTelemetry spans only with an OTLP endpoint.'),
     limits: limitsSchema.prefault([]).describe('Rate limits, quotas, concurrency, session caps and cost budgets (docs/limits.md).'),
@@ -175,5 +193,6 @@ export const gatewayConfigSchema = z
       .readonly()
       .describe('Upstream MCP servers, matched by host and path prefix. At least one.'),
   })
+  .superRefine(checkLimitsNeedResponse)
   .readonly()
   .describe('mcp-mesh-gateway (mcpgw) configuration.');

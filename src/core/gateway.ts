@@ -21,6 +21,7 @@ import {
   type Revision,
 } from '../mcp/index.js';
 import { PRM_PATH, ServerAccess, type AccessRefusal } from './access.js';
+import { carriesBody, checkMethod } from './httpMethod.js';
 import { JSON_CONTENT_TYPE, denyWith, type Allow, type Decision, type Deny, type HeaderToSet, type LimitHold, type ListPlan, type RequestSummary, type Respond } from './decision.js';
 import { MCP_METHOD_HEADER, MCP_NAME_HEADER, MCP_PRINCIPAL_HEADER, MCP_SCOPES_HEADER, MCP_TENANT_HEADER, ownedHeaderMutation } from './ownedHeaders.js';
 import type { SessionPinning } from './pinning.js';
@@ -54,6 +55,7 @@ export class Gateway {
   private readonly entries = new Map<string, ServerEntry>();
   private readonly limits: BodyLimits;
   private readonly rejectUnmatched: boolean;
+  private readonly extProc: boolean;
   /** The hook that counts limits: ext_proc when Envoy runs it (it sees responses end), else ext_authz. */
   private readonly limitsHook: Hook;
 
@@ -64,6 +66,7 @@ export class Gateway {
     this.servers = new ServerTable(config);
     this.limits = config.requests;
     this.rejectUnmatched = config.unmatchedRequests === 'reject';
+    this.extProc = config.extProc;
     this.limitsHook = config.extProc ? 'ext_proc' : 'ext_authz';
     const credentialHeaders = ['authorization', 'dpop', config.identity.apiKeyHeader];
     for (const s of config.servers) {
@@ -110,10 +113,15 @@ export class Gateway {
     const revision = revisionOf(view.header('mcp-protocol-version'));
     const summary: RequestSummary = { server: server.name, revision: revision.value };
 
+    const method = checkMethod(view);
+    if ('refusal' in method) return this.refuseAccess(method, summary);
+    // A preflight carries no credentials and no JSON-RPC: nothing to authenticate or authorize.
+    if (method.kind === 'preflight') return this.allowed(entry, summary, undefined);
+
     const declared = Number(view.header('content-length'));
     if (declared > this.limits.maxBodyBytes) return denyWith(tooLarge(this.limits.maxBodyBytes), summary);
 
-    const messages = view.method === 'POST' ? this.messagesOf(view, revision) : [];
+    const messages = method.kind === 'json_rpc' ? this.messagesOf(view, revision, hook) : [];
     if (!Array.isArray(messages)) return denyWith(messages, summary);
     summarize(summary, messages);
     if (messages.length === 1) seen.single = messages[0];
@@ -252,14 +260,16 @@ export class Gateway {
     };
   }
 
-  private messagesOf(view: HttpRequestView, revision: Revision): McpMessage[] | McpRefusal {
+  private messagesOf(view: HttpRequestView, revision: Revision, hook: Hook): McpMessage[] | McpRefusal {
     const mirrored = readMirroredHeaders(view.header);
     if (view.body === undefined) {
+      // Without ext_proc no later hook reads the body: headers alone (the client's own Mcp-Method) never decide.
+      if (hook === 'ext_authz' && !this.extProc) return this.unreadBody(view);
       const fromHeaders = messageFromHeaders(mirrored);
       if (!fromHeaders) return [];
       return checkNameCaps(fromHeaders, this.limits.maxNameBytes) ?? [fromHeaders];
     }
-    if (view.body === null) return refusal(400, ErrorCode.parseError, 'Parse error: a POST needs a JSON-RPC body', 'parse_error');
+    if (view.body === null) return noBody();
     const parsed = parseBody(view.body, revision, this.limits);
     if (isRefusal(parsed)) return parsed;
     const [only] = parsed.messages;
@@ -268,6 +278,18 @@ export class Gateway {
       if (mismatch) return mismatch;
     }
     return parsed.messages;
+  }
+
+  /** ext_authz is the only hook and Envoy did not send the whole body: refuse, saying why. */
+  private unreadBody(view: HttpRequestView): McpRefusal {
+    if (view.bodyPartial) return tooLarge(this.limits.maxBodyBytes);
+    if (carriesBody(view) === false) return noBody();
+    return refusal(
+      500,
+      ErrorCode.misconfigured,
+      "mcpgw did not receive the request body: with extProc: false, Envoy's ext_authz filter must send it (set with_request_body, max_request_bytes = requests.maxBodyBytes)",
+      'body_not_sent',
+    );
   }
 
   private authorizeTool(server: CompiledServer, m: McpMessage): AccessRefusal | undefined {
@@ -289,6 +311,10 @@ function trustedPrincipal(view: HttpRequestView): Principal | undefined {
   } catch {
     return undefined;
   }
+}
+
+function noBody(): McpRefusal {
+  return refusal(400, ErrorCode.parseError, 'Parse error: a POST needs a JSON-RPC body', 'parse_error');
 }
 
 /** A single list request whose result policy or the tool lists may narrow. */

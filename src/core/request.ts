@@ -14,6 +14,8 @@ export interface HttpRequestView {
    * it (ext_authz without `with_request_body`, a partial body, or ext_proc's headers phase).
    */
   body: Uint8Array | string | null | undefined;
+  /** Envoy sent only the start of the body (ext_authz `x-envoy-auth-partial-body: true`): `body` stays undefined. */
+  bodyPartial?: boolean;
   /** Facts Envoy reports itself (never client headers): the mTLS peer identity, ext_authz's verdict. */
   envoy?: EnvoyFacts;
 }

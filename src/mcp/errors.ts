@@ -17,7 +17,10 @@ export const ErrorCode = {
   unauthorized: -31401,
   forbidden: -31403,
   notFound: -31404,
+  methodNotAllowed: -31405,
   tooLarge: -31413,
+  /** mcpgw cannot decide safely as deployed (an Envoy setting it needs is missing). */
+  misconfigured: -31500,
   unavailable: -31503,
 } as const;
 

@@ -10,7 +10,8 @@ import { Limiter, LimitMetrics } from '../limits/index.js';
 import { AuditLog, DecisionObserver, GatewayMetrics, SecretsGuard, startTracing, type DecisionTracing, type Logger } from '../telemetry/index.js';
 import { adminHandler, adminTokenDigest } from './admin.js';
 import { InjectedCredentials } from './credentials.js';
-import { GrpcListener } from './grpcServer.js';
+import { GrpcListener, grpcMessageLimit } from './grpcServer.js';
+import { allowedClientsInterceptor, grpcTlsCredentials } from './grpcTls.js';
 import { OpsListener } from './httpServer.js';
 
 export interface ListeningAddresses {
@@ -62,6 +63,9 @@ export class GatewayService {
     const httpAddr = parseListenAddress(c.listen.http);
     if (!grpcAddr || !httpAddr) throw new Error('listen addresses must be host:port');
     const now = this.options.now ?? Date.now;
+    // Unreadable certificates stop start-up before anything else is started.
+    const tls = c.listen.grpcTls;
+    const grpcCredentials = tls ? await grpcTlsCredentials(tls) : undefined;
 
     const store = (this.store = createStore(c.store, { logger: this.logger, onError: (op) => this.metrics.storeErrors.inc({ op }) }));
     this.awaitFirstStoreAnswer(store);
@@ -160,16 +164,20 @@ export class GatewayService {
     const observer = new DecisionObserver({ metrics: this.metrics, logger: this.logger, audit: this.audit, tracing: this.tracing, auditHook: c.extProc ? 'ext_proc' : 'ext_authz' });
     const deps = { gateway, metrics: this.metrics, logger: this.logger, observer };
     this.metrics.registerReadiness(async () => (await this.notReadyReasons()).length === 0);
-    this.grpc = new GrpcListener(deps);
+    this.grpc = new GrpcListener(deps, {
+      maxMessageBytes: grpcMessageLimit(c.requests.maxBodyBytes),
+      ...(tls?.allowedClients ? { interceptors: [allowedClientsInterceptor(tls.allowedClients, this.logger)] } : {}),
+    });
+
     const admin = adminHandler({ pods, drains, registry, logger: this.logger, now, ...(this.limiter ? { limiter: this.limiter } : {}), tokenSha256: adminTokenDigest(c.admin.tokenSha256, process.env.MCPGW_ADMIN_TOKEN) });
     this.ops = new OpsListener({ notReadyReasons: () => this.notReadyReasons() }, this.metrics.registry, admin);
     pods.start();
     await drains.start();
-    const grpcPort = await this.grpc.listen(grpcAddr.host, grpcAddr.port);
+    const grpcPort = await this.grpc.listen(grpcAddr.host, grpcAddr.port, grpcCredentials);
     const httpPort = await this.ops.listen(httpAddr.host, httpAddr.port);
     this.grpc.setServing(true);
     const addresses = { grpc: joinHostPort(grpcAddr.host, grpcPort), http: joinHostPort(httpAddr.host, httpPort) };
-    this.logger.info({ ...addresses, store: store.kind, servers: c.servers.map((s) => s.name) }, 'mcpgw listening');
+    this.logger.info({ ...addresses, grpcTls: tls !== undefined, store: store.kind, servers: c.servers.map((s) => s.name) }, 'mcpgw listening');
     return addresses;
   }
 
