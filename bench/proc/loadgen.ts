@@ -36,18 +36,23 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     let firstError: string | undefined;
     let measuring = false;
     let measured = 0;
+    /** Measured requests started: on a busy machine the window must not close before every worker got one in. */
+    let started = 0;
     let stop = false;
     const worker = async () => {
       while (!stop) {
+        // A request counts if it started inside the window, even if it ends after it closed.
+        const counted = measuring;
+        if (counted) started++;
         const t0 = process.hrtime.bigint();
         try {
           await w.op(clients);
         } catch (e) {
-          if (measuring) errors++;
+          if (counted) errors++;
           firstError ??= (e as Error).message;
           continue;
         }
-        if (!measuring || stop) continue;
+        if (!counted) continue;
         recordNs(h, Number(process.hrtime.bigint() - t0));
         if (job.maxRequests !== undefined && ++measured >= job.maxRequests) stop = true;
       }
@@ -55,15 +60,19 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     const workers = Array.from({ length: job.concurrency }, worker);
     await new Promise((r) => setTimeout(r, job.warmupMs));
     measuring = true;
-    const started = process.hrtime.bigint();
+    const t0 = process.hrtime.bigint();
+    const deadline = Date.now() + job.durationMs;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => ((stop = true), resolve()), job.durationMs);
-      const poll = setInterval(() => stop && (clearTimeout(timer), clearInterval(poll), resolve()), 5);
-      timer.unref?.();
+      const poll = setInterval(() => {
+        if (stop || (Date.now() >= deadline && started >= job.concurrency)) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 5);
     });
     stop = true;
-    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
     await Promise.all(workers);
+    const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
     const s = summarize(h);
     return { ...s, errors, ...(firstError ? { firstError } : {}), elapsedMs: Math.round(elapsedMs), rps: Math.round((s.count / elapsedMs) * 1000) };
   } finally {
