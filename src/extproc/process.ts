@@ -73,15 +73,29 @@ export class RequestProcessor {
     return this.requestWork(state, decided, 'request_body');
   }
 
+  /**
+   * The work owns the request's limit hold until it returns: a cancel meanwhile must not release a
+   * session reservation while it is being bound (the release would overtake the bind), so the hold
+   * comes back with the result, or with the failure, and is released then if the stream is gone.
+   */
   async responseHeaders(state: StreamState, msg: ProcessingRequest): Promise<Work> {
+    const { limits, audit } = state.holds;
+    state.holds = {};
+    try {
+      return { ...(await this.answerResponseHeaders(state, msg, limits, audit)), holds: limits ? { limits } : {} };
+    } catch (err) {
+      if (limits) state.holds.limits = limits;
+      throw err;
+    }
+  }
+
+  private async answerResponseHeaders(state: StreamState, msg: ProcessingRequest, limits: Holds['limits'], audit: Holds['audit']): Promise<Work> {
     const started = process.hrtime.bigint();
     const header = headerLookup(msg.response_headers?.headers);
     const upstreamAddress = structString(msg.attributes?.[ATTRIBUTES_KEY], 'upstream.address');
     const response = { status: Number(header(':status') ?? 0), header, ...(upstreamAddress ? { upstreamAddress } : {}) };
     const hasBody = msg.response_headers?.end_of_stream !== true;
     const sessionId = header('mcp-session-id');
-    const { audit, limits } = state.holds;
-    delete state.holds.audit;
     this.deps.observer.responded(audit, { status: response.status, ...(upstreamAddress ? { pod: upstreamAddress } : {}), ...(sessionId ? { sessionId } : {}) });
     if (sessionId && limits?.bindSession) await limits.bindSession(sessionId).catch(() => undefined);
     const limitHeaders = limits?.responseHeaders ?? [];

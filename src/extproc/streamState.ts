@@ -92,8 +92,8 @@ const SPURIOUS = to('closed', 'end_error', 'release');
 /** The one transition function: phase × event → next phase and what to do. Pure. */
 export function transition(phase: Phase, event: StreamEvent): Transition {
   if (phase === 'closed') {
-    // Work that outlived its stream hands in its holds only now: release them at once.
-    return event === 'continue' || event === 'complete' ? to('closed', 'release') : to('closed');
+    // Work that outlived its stream hands in its holds only now, however it ended: release them at once.
+    return event === 'continue' || event === 'complete' || event === 'failed' ? to('closed', 'release') : to('closed');
   }
   switch (event) {
     case 'cancel':

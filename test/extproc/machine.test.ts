@@ -79,7 +79,7 @@ const TABLE: Record<Phase, Row> = {
     // Work that finishes after the stream closed hands in its holds: released at once.
     continue: 'closed: release',
     complete: 'closed: release',
-    failed: 'closed:',
+    failed: 'closed: release',
     half_close: 'closed:',
     cancel: 'closed:',
   },
@@ -127,7 +127,7 @@ describe('ext_proc stream machine', () => {
             assert.ok(t.actions.includes('release'), `${phase} × ${e} closes without releasing`);
           }
           if (phase === 'closed') assert.equal(t.phase, 'closed');
-          if (phase === 'closed' && t.actions.length) assert.ok(e === 'continue' || e === 'complete', `closed × ${e} acts`);
+          if (phase === 'closed' && t.actions.length) assert.ok(['continue', 'complete', 'failed'].includes(e), `closed × ${e} acts`);
           phase = t.phase;
         }
         assert.ok(closings <= 1);
