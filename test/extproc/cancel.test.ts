@@ -89,39 +89,40 @@ describe('a cancelled ext_proc stream releases its holds once, with a slow store
     await nextAdmitted(TOOL_CALL);
   });
 
-  it('while the decision waits for the store: the concurrency slot it takes afterwards is given back', async () => {
+  /** A stream whose request was admitted: it holds what the limits took. */
+  async function admitted(body: Buffer): Promise<ProcessStream> {
     const s = gw.openStream();
     await s.send(headersMsg());
-    const store = await slowStore();
-    sendPending(s, bodyMsg(TOOL_CALL));
-    await eventually(async () => assert.ok((await store.blocked()) > 0, 'the limit check waits for the store'));
-    await cancelThenResume(s);
-    await nextAdmitted(TOOL_CALL);
-  });
+    assert.equal(refused(await s.send(bodyMsg(body))), undefined, 'admitted');
+    return s;
+  }
 
-  it('while the decision of an initialize waits: its session-cap reservation is given back', async () => {
+  /** Cancels while the decision on `body` waits for the store, then checks the next request is admitted. */
+  async function cancelDuringDecision(body: Buffer, waiting: string): Promise<void> {
     const s = gw.openStream();
     await s.send(headersMsg());
     const store = await slowStore();
-    sendPending(s, bodyMsg(INITIALIZE));
-    await eventually(async () => assert.ok((await store.blocked()) > 0, 'the session-cap check waits for the store'));
+    sendPending(s, bodyMsg(body));
+    await eventually(async () => assert.ok((await store.blocked()) > 0, waiting));
     await cancelThenResume(s);
-    await nextAdmitted(INITIALIZE);
-  });
+    await nextAdmitted(body);
+  }
+
+  it('while the decision waits for the store: the concurrency slot it takes afterwards is given back', () =>
+    cancelDuringDecision(TOOL_CALL, 'the limit check waits for the store'));
+
+  it('while the decision of an initialize waits: its session-cap reservation is given back', () =>
+    cancelDuringDecision(INITIALIZE, 'the session-cap check waits for the store'));
 
   it('while the response is awaited: the slot and the reservation are given back', async () => {
-    const s = gw.openStream();
-    await s.send(headersMsg());
-    assert.equal(refused(await s.send(bodyMsg(INITIALIZE))), undefined);
+    const s = await admitted(INITIALIZE);
     await slowStore();
     await cancelThenResume(s);
     await nextAdmitted(INITIALIZE);
   });
 
   it('while the response body streams: the slot is given back', async () => {
-    const s = gw.openStream();
-    await s.send(headersMsg());
-    assert.equal(refused(await s.send(bodyMsg(TOOL_CALL))), undefined);
+    const s = await admitted(TOOL_CALL);
     const r = await s.send(responseMsg(false));
     assert.equal(r.mode_override?.response_body_mode, 'STREAMED', 'mcpgw holds the slot until the body ends');
     await slowStore();
@@ -131,9 +132,7 @@ describe('a cancelled ext_proc stream releases its holds once, with a slow store
 
   // Last: the session this binds is live afterwards (the upstream created it), so the cap stays taken.
   it('while the session of an initialize is being bound: the slot is given back, the session kept', async () => {
-    const s = gw.openStream();
-    await s.send(headersMsg());
-    assert.equal(refused(await s.send(bodyMsg(INITIALIZE))), undefined);
+    const s = await admitted(INITIALIZE);
     const store = await slowStore();
     sendPending(s, responseMsg(true, { 'mcp-session-id': SESSION_ID }));
     await eventually(async () => assert.ok((await store.blocked()) > 0, 'binding the session waits for the store'));

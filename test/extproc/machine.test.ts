@@ -10,8 +10,8 @@ type Row = Record<StreamEvent, string>;
 
 const SPURIOUS = 'closed: end_error release';
 const STREAM_END = { failed: SPURIOUS, cancel: 'closed: release' } as const;
-/** A waiting phase: the stream may end cleanly, trailers pass, anything out of order fails closed. */
-const waiting = (row: Partial<Row>): Row => ({
+/** Every message is out of order unless a phase says otherwise. */
+const MESSAGES_SPURIOUS = {
   request_headers: SPURIOUS,
   request_headers_end: SPURIOUS,
   request_body: SPURIOUS,
@@ -19,6 +19,10 @@ const waiting = (row: Partial<Row>): Row => ({
   response_body: SPURIOUS,
   trailers: SPURIOUS,
   unknown_message: SPURIOUS,
+} as const;
+/** A waiting phase: the stream may end cleanly, trailers pass, anything out of order fails closed. */
+const waiting = (row: Partial<Row>): Row => ({
+  ...MESSAGES_SPURIOUS,
   continue: SPURIOUS,
   complete: SPURIOUS,
   half_close: 'closed: end_ok release',
@@ -27,13 +31,7 @@ const waiting = (row: Partial<Row>): Row => ({
 });
 /** A working phase: only its work's outcome (or the stream's end) is expected. */
 const working = (afterContinue: Phase): Row => ({
-  request_headers: SPURIOUS,
-  request_headers_end: SPURIOUS,
-  request_body: SPURIOUS,
-  response_headers: SPURIOUS,
-  response_body: SPURIOUS,
-  trailers: SPURIOUS,
-  unknown_message: SPURIOUS,
+  ...MESSAGES_SPURIOUS,
   continue: `${afterContinue}: reply`,
   complete: 'closed: reply end_ok release',
   // An OK close before the reply would let the request through undecided.
