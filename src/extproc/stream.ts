@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ProcessingRequest, ProcessingResponse } from '../envoy/index.js';
 import { RequestProcessor, type ProcessorDeps, type Work } from './process.js';
-import { newStreamState, transition, type Action, type Holds, type Phase, type StreamEvent, type StreamState } from './streamState.js';
+import { newStreamState, transition, type Action, type Holds, type StreamEvent, type StreamState } from './streamState.js';
 
 function eventOf(msg: ProcessingRequest): StreamEvent {
   switch (msg.request) {
@@ -72,10 +72,6 @@ export class ProcessStream {
     return this.queue;
   }
 
-  get phase(): Phase {
-    return this.state.phase;
-  }
-
   private enqueue(step: () => Promise<void> | void): void {
     // A failure of one step must not break the chain (the messages behind it would never be answered).
     this.queue = this.queue.then(step).catch((err: unknown) => this.deps.logger.error({ hook: 'ext_proc', err: errorMessage(err) }, 'ext_proc stream step failed'));
@@ -89,7 +85,7 @@ export class ProcessStream {
     let work: Promise<void> | void = undefined;
     for (const action of t.actions) {
       try {
-        work = this.act(action, ctx, from) ?? work;
+        work = this.act(action, ctx, `${event} in ${from}`) ?? work;
       } catch (err) {
         this.deps.logger.error({ hook: 'ext_proc', action, err: errorMessage(err) }, 'ext_proc action failed');
       }
@@ -98,7 +94,7 @@ export class ProcessStream {
     return work;
   }
 
-  private act(action: Action, ctx: Context, from: Phase): Promise<void> | void {
+  private act(action: Action, ctx: Context, cause: string): Promise<void> | void {
     const { state, processor } = this;
     const msg = ctx.msg as ProcessingRequest;
     switch (action) {
@@ -123,7 +119,7 @@ export class ProcessStream {
         this.sink.end();
         return;
       case 'end_error': {
-        const problem = ctx.problem ?? { message: `spurious ext_proc message: ${String(ctx.msg?.request ?? 'half-close')} in ${from}`, code: grpc.status.FAILED_PRECONDITION };
+        const problem = ctx.problem ?? { message: `spurious ext_proc event: ${cause}`, code: grpc.status.FAILED_PRECONDITION };
         // A non-OK status makes Envoy fail the request closed (status_on_error), never pass it unread.
         this.sink.fail(problem.message, problem.code);
         return;
