@@ -45,6 +45,7 @@ export class RedisStore implements Store {
   private connected = false;
   private closing = false;
   private readonly outage: OutageLog;
+  private everReady = false;
 
   constructor(private readonly options: RedisStoreOptions) {
     const url = options.url ?? process.env.MCPGW_REDIS_URL;
@@ -74,6 +75,7 @@ export class RedisStore implements Store {
     });
     const closing = () => this.closing;
     this.outage = new OutageLog(options.logger, options.now);
+    this.client.once('ready', () => (this.everReady = true));
     watchConnection(this.client, 'commands', options.logger, this.outage, closing);
     watchConnection(this.subscriber, 'pubsub', options.logger, this.outage, closing);
   }
@@ -94,8 +96,8 @@ export class RedisStore implements Store {
       result = await command(this.client);
     } catch (err) {
       this.options.onError?.(op, err);
-      // While a connection attempt is under way its own outcome tells (start-up pings fail until then).
-      if (this.client.status !== 'connecting' && this.client.status !== 'wait') this.outage.failed({ op }, err);
+      // Before the first connection only the connection's own errors tell (start-up pings fail until then).
+      if (this.everReady) this.outage.failed({ op }, err);
       throw new StoreUnavailableError(op, err);
     }
     this.outage.answered();
