@@ -4,7 +4,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { authorizationService } from '../../src/authz/index.js';
 import type { CheckRequest, CheckResponse, ProcessingRequest } from '../../src/envoy/index.js';
-import { RequestProcessor, newStreamState } from '../../src/extproc/index.js';
+import { ProcessStream, RequestProcessor } from '../../src/extproc/index.js';
 import { MemorySessionRegistry } from '../../src/sessions/index.js';
 import { AuditLog, DecisionObserver, GatewayMetrics, startTracing } from '../../src/telemetry/index.js';
 import { timeEach, type LatencySummary } from '../histogram.js';
@@ -36,12 +36,16 @@ export async function adapterBench(samples: number): Promise<AdapterResult> {
       check({ request: req }, (err, res) => (err ? reject(err) : res?.status?.code ? reject(new Error(`denied ${res.status.code}`)) : resolve())),
     );
   const oneStream = async () => {
-    const state = newStreamState();
-    for (const m of seq) {
-      const out = await processor.handle(state, m);
-      if (typeof out === 'string' || out.immediate_response) throw new Error(`ext_proc: ${typeof out === 'string' ? out : 'immediate response'}`);
-    }
-    processor.finish(state);
+    let problem: string | undefined;
+    const stream = new ProcessStream(
+      { write: (r) => void (r.immediate_response && (problem = 'immediate response')), end: () => undefined, fail: (m) => void (problem = m) },
+      processor,
+      deps,
+    );
+    for (const m of seq) stream.receive(m);
+    await stream.settled();
+    stream.cancel();
+    if (problem) throw new Error(`ext_proc: ${problem}`);
   };
   const mean = async (fn: () => Promise<void>, n: number) => {
     const t0 = process.hrtime.bigint();

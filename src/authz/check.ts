@@ -50,25 +50,28 @@ export interface AuthorizationDeps {
 export function authorizationService(deps: AuthorizationDeps): grpc.UntypedServiceImplementation {
   return {
     Check(call: grpc.ServerUnaryCall<CheckRequest, CheckResponse>, callback: grpc.sendUnaryData<CheckResponse>) {
-      const started = process.hrtime.bigint();
-      const view = checkRequestView(call.request);
-      deps.gateway.decide(view, 'ext_authz').then(
-        (decision) => {
-          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          const id = decision.subject?.id;
-          const { traceHeaders } = deps.observer.decided(
-            { hook: 'ext_authz', header: view.header, authority: view.authority, final: true, seconds, ...(decision.subject?.params ? { params: decision.subject.params } : {}), ...(id !== undefined && id !== null ? { jsonRpcId: id } : {}) },
-            decision,
-          );
-          if (decision.kind === 'allow' && traceHeaders.length) decision.setHeaders.push(...traceHeaders);
-          callback(null, decisionToCheckResponse(decision));
-        },
-        // A bug, not a decision: Envoy applies its failure mode (status_on_error / failure_mode_allow).
-        (err: Error) => {
-          deps.logger.error({ hook: 'ext_authz', err: err.message }, 'decision failed');
+      answerCheck(deps, call.request).then(
+        (response) => callback(null, response),
+        // A throw anywhere is a bug, not a decision: Envoy applies its failure mode (status_on_error / failure_mode_allow).
+        (err: unknown) => {
+          deps.logger.error({ hook: 'ext_authz', err: err instanceof Error ? err.message : String(err) }, 'decision failed');
           callback({ code: grpc.status.INTERNAL, details: 'mcpgw could not decide' });
         },
       );
     },
   };
+}
+
+async function answerCheck(deps: AuthorizationDeps, request: CheckRequest): Promise<CheckResponse> {
+  const started = process.hrtime.bigint();
+  const view = checkRequestView(request);
+  const decision = await deps.gateway.decide(view, 'ext_authz');
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const id = decision.subject?.id;
+  const { traceHeaders } = deps.observer.decided(
+    { hook: 'ext_authz', header: view.header, authority: view.authority, final: true, seconds, ...(decision.subject?.params ? { params: decision.subject.params } : {}), ...(id !== undefined && id !== null ? { jsonRpcId: id } : {}) },
+    decision,
+  );
+  if (decision.kind === 'allow' && traceHeaders.length) decision.setHeaders.push(...traceHeaders);
+  return decisionToCheckResponse(decision);
 }

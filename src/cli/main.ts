@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // mcpgw: the command line. `serve` runs the gateway; `check-config` validates a config file.
-import { configJsonSchema, loadConfigFile } from '../config/index.js';
+import { checkedAgainst, configJsonSchema, loadConfigFile } from '../config/index.js';
 import { GatewayService } from '../server/index.js';
 import { SecretsGuard, createLogger } from '../telemetry/index.js';
 import { USAGE, parseCommand } from './args.js';
@@ -23,7 +23,7 @@ async function main(): Promise<number> {
       process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
       return 0;
     case 'check-config': {
-      const result = await loadConfigFile(command.file);
+      const result = checkedAgainst(await loadConfigFile(command.file), process.env);
       process.stdout.write(result.ok ? 'ok\n' : `${result.problems.join('\n')}\n`);
       return result.ok ? 0 : 1;
     }
@@ -33,7 +33,7 @@ async function main(): Promise<number> {
 }
 
 async function serve(options: Parameters<typeof resolveServeConfig>[0]): Promise<number> {
-  const resolved = await resolveServeConfig(options);
+  const resolved = checkedAgainst(await resolveServeConfig(options), process.env);
   if (!resolved.ok) {
     process.stderr.write(`mcpgw: refusing to start, the config has problems:\n${resolved.problems.join('\n')}\n`);
     return 1;
@@ -41,6 +41,8 @@ async function serve(options: Parameters<typeof resolveServeConfig>[0]): Promise
   // Credential headers are redacted from every log line; injected credentials are scrubbed once loaded.
   const secrets = new SecretsGuard([resolved.config.identity.apiKeyHeader]);
   const logger = createLogger(resolved.config.log.level, undefined, secrets);
+  // A promise nobody awaited is a bug, but not one worth every request in flight: log it, keep serving.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled promise rejection; still serving'));
   const service = new GatewayService(resolved.config, logger, { secrets });
   try {
     await service.serve();

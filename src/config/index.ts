@@ -5,3 +5,4 @@ export { parseConfig } from './parse.js';
 export { loadConfigFile } from './load.js';
 export { configJsonSchema } from './json-schema.js';
 export { parseListenAddress } from './listen.js';
+export { checkedAgainst } from './environment.js';

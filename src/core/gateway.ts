@@ -126,7 +126,7 @@ export class Gateway {
     summarize(summary, messages);
     if (messages.length === 1) seen.single = messages[0];
 
-    const identified = await access.identify(view, trustedPrincipal(view));
+    const identified = await access.identify(view, view.verified ?? trustedPrincipal(view));
     if ('refusal' in identified) return this.refuseAccess(identified, summary);
     const principal = identified.principal;
     if (principal) summary.principal = principal.id;

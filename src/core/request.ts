@@ -1,4 +1,5 @@
 // The core's view of one HTTP request, independent of which Envoy hook delivered it.
+import type { Principal } from '../identity/index.js';
 
 export interface HttpRequestView {
   /** HTTP method (`:method`). */
@@ -18,6 +19,11 @@ export interface HttpRequestView {
   bodyPartial?: boolean;
   /** Facts Envoy reports itself (never client headers): the mTLS peer identity, ext_authz's verdict. */
   envoy?: EnvoyFacts;
+  /**
+   * The caller an earlier message of this same request already verified (ext_proc's headers phase):
+   * trusted as is, since a credential such as a DPoP proof may be checked only once.
+   */
+  verified?: Principal;
 }
 
 export interface EnvoyFacts {

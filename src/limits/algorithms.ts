@@ -72,12 +72,19 @@ export function windowStep(s: WindowState | undefined, nowMs: number, W: number,
 export const CONCURRENCY_RETRY_MS = 1000;
 
 /**
+ * The longest a refused new session is told to wait: a slot frees whenever any session ends (DELETE,
+ * lost pod), not only when the oldest one expires, which may be a whole session TTL away.
+ */
+export const SESSION_CAP_RETRY_MS = 30_000;
+
+/**
  * Slots (concurrency leases, live sessions): members scored by expiry; a request takes `cost` more
- * while the live ones plus it fit in n. A refused session waits for the earliest expiry.
+ * while the live ones plus it fit in n. A refused session waits for the earliest expiry, at most
+ * SESSION_CAP_RETRY_MS.
  */
 export function slotsStep(liveExpiries: number[], nowMs: number, n: number, cost: number, kind: 'concurrency' | 'sessions'): Omit<Step<null>, 'next' | 'ttlMs'> {
   const live = liveExpiries.length;
   if (live + cost <= n) return { ok: true, remaining: n - live - cost, retryMs: 0 };
-  const retryMs = kind === 'concurrency' ? CONCURRENCY_RETRY_MS : Math.max(1, Math.min(...liveExpiries) - nowMs);
+  const retryMs = kind === 'concurrency' ? CONCURRENCY_RETRY_MS : Math.max(1, Math.min(SESSION_CAP_RETRY_MS, Math.min(...liveExpiries) - nowMs));
   return { ok: false, remaining: Math.max(0, n - live), retryMs };
 }

@@ -3,7 +3,7 @@
 // The arithmetic mirrors algorithms.ts and anomaly.ts expression for expression; integers that
 // can exceed 14 digits (µs timestamps) are written with %.0f because Lua's tostring rounds them.
 import { LuaScript } from '../store/luaScript.js';
-import { CONCURRENCY_RETRY_MS } from './algorithms.js';
+import { CONCURRENCY_RETRY_MS, SESSION_CAP_RETRY_MS } from './algorithms.js';
 
 const CHECK = `
 local spec = cjson.decode(ARGV[1])
@@ -140,7 +140,7 @@ for i, l in ipairs(spec.limits) do
         rt = ${CONCURRENCY_RETRY_MS}
       else
         local first = redis.call('ZRANGEBYSCORE', key, '(' .. int(now), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
-        rt = math.max(1, tonumber(first[2]) - now)
+        rt = math.max(1, math.min(${SESSION_CAP_RETRY_MS}, tonumber(first[2]) - now))
       end
       st = { n, math.max(0, n - count), -1 }
     end

@@ -122,7 +122,8 @@ export class GatewayService {
         },
         storeUnavailable: (op, policy) => {
           this.metrics.storeFallbacks.inc({ op, policy });
-          this.logger.warn({ op, policy }, 'session store unavailable; applying whenUnavailable');
+          // Per request: the store's outage log warns once a minute, the metric counts each.
+          this.logger.debug({ op, policy }, 'session store unavailable; applying whenUnavailable');
         },
       },
     });

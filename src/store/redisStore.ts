@@ -4,6 +4,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../telemetry/index.js';
 import { StoreUnavailableError } from './errors.js';
+import { OutageLog } from './outageLog.js';
 import type { Store } from './store.js';
 
 export interface RedisStoreOptions {
@@ -16,6 +17,8 @@ export interface RedisStoreOptions {
   logger: Logger;
   /** Called once per failed command, e.g. to count store errors in a metric. */
   onError?: (op: string, err: unknown) => void;
+  /** Clock of the outage log (at most one warning a minute); tests move it. */
+  now?: () => number;
 }
 
 /** Receives pub/sub messages of one channel. */
@@ -41,6 +44,8 @@ export class RedisStore implements Store {
   private readonly channels = new Map<string, Set<ChannelListener>>();
   private connected = false;
   private closing = false;
+  private readonly outage: OutageLog;
+  private everReady = false;
 
   constructor(private readonly options: RedisStoreOptions) {
     const url = options.url ?? process.env.MCPGW_REDIS_URL;
@@ -69,8 +74,10 @@ export class RedisStore implements Store {
       for (const [channel, listeners] of this.channels) this.resubscribe(channel, listeners);
     });
     const closing = () => this.closing;
-    watchConnection(this.client, 'commands', options.logger, closing);
-    watchConnection(this.subscriber, 'pubsub', options.logger, closing);
+    this.outage = new OutageLog(options.logger, options.now);
+    this.client.once('ready', () => (this.everReady = true));
+    watchConnection(this.client, 'commands', options.logger, this.outage, closing);
+    watchConnection(this.subscriber, 'pubsub', options.logger, this.outage, closing);
   }
 
   /** Starts connecting both connections (and keeps reconnecting); does not wait for Redis. */
@@ -84,12 +91,17 @@ export class RedisStore implements Store {
 
   /** Runs one command (or script, or pipeline) on the command connection. */
   async run<T>(op: string, command: (redis: Redis) => Promise<T>): Promise<T> {
+    let result: T;
     try {
-      return await command(this.client);
+      result = await command(this.client);
     } catch (err) {
       this.options.onError?.(op, err);
+      // Before the first connection only the connection's own errors tell (start-up pings fail until then).
+      if (this.everReady) this.outage.failed({ op }, err);
       throw new StoreUnavailableError(op, err);
     }
+    this.outage.answered();
+    return result;
   }
 
   async ping(): Promise<void> {
@@ -131,23 +143,24 @@ export class RedisStore implements Store {
 }
 
 /**
- * Logs a connection's state changes once per transition (not once per retry) and handles its
- * 'error' events, which would otherwise crash the process.
+ * Reports a connection's failures to the outage log (which decides what reaches the log) and handles
+ * its 'error' events, which would otherwise crash the process. Only the command connection being
+ * ready ends an outage: the subscriber alone is not what requests wait for.
  */
-function watchConnection(redis: Redis, role: string, logger: Logger, closing: () => boolean): void {
+function watchConnection(redis: Redis, role: string, logger: Logger, outage: OutageLog, closing: () => boolean): void {
   let up = false;
   let everUp = false;
   redis.on('ready', () => {
-    logger.info({ role }, everUp ? 'redis reachable again' : 'redis connected');
+    if (role === 'commands') outage.answered();
+    if (!everUp) logger.info({ role }, 'redis connected');
     up = everUp = true;
   });
   redis.on('error', (err: Error) => {
-    if (up) logger.warn({ role, err: err.message }, 'redis connection failed; reconnecting');
-    else logger.debug({ role, err: err.message }, 'redis still unreachable');
+    outage.failed({ role }, err);
     up = false;
   });
   redis.on('close', () => {
-    if (up && !closing()) logger.warn({ role }, 'redis connection closed; reconnecting');
+    if (up && !closing()) outage.failed({ role }, 'connection closed; reconnecting');
     up = false;
   });
 }

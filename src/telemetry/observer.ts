@@ -44,9 +44,13 @@ export class DecisionObserver {
   /** Records the decision; returns the trace headers to add upstream and, for allows, the audit line to finish. */
   decided(f: DecisionFacts, d: Decision): { traceHeaders: HeaderToSet[]; pending?: PendingAudit } {
     const { metrics, logger, audit, tracing } = this.deps;
-    metrics.observeDecision(f.hook, d, f.seconds);
+    // Once per request and hook: ext_proc's headers-only pre-check is counted only when it is the
+    // last word (a refusal); its allow is followed by the body's decision.
+    if (f.final || d.kind !== 'allow') metrics.observeDecision(f.hook, d, f.seconds);
+    else metrics.observeLatency(f.hook, f.seconds);
     this.observeCoverage(f.hook, d);
-    if (d.kind === 'deny') logger.info({ hook: f.hook, reason: d.reason, status: d.status, ...d.summary }, 'request denied');
+    // Metrics and the audit log carry refusals; at info a flood of 401s would be a flood of lines.
+    if (d.kind === 'deny') logger.debug({ hook: f.hook, reason: d.reason, status: d.status, ...d.summary }, 'request denied');
     const auditing = f.hook === 'ext_authz' ? this.deps.auditHook === 'ext_authz' : this.deps.auditHook === 'ext_proc';
     const s = d.summary;
     const incoming = incomingTrace(f.header, f.params?._meta);

@@ -341,7 +341,7 @@ describe('observability after an e2e run', () => {
   it('no secret in any log line: bearer tokens, the API key and the injected credential (and the scanner finds a planted one)', () => {
     const lines = [...stack.logs, ...audit.raw];
     assert.ok(lines.length >= 15, `${lines.length} lines captured`);
-    assert.ok(stack.logs.some((l) => l.includes('request denied')), 'operational lines were captured');
+    assert.ok(stack.logs.some((l) => l.includes('mcpgw listening')), 'operational lines were captured');
     assert.deepEqual(scanForSecrets(lines, secrets), []);
     assert.ok(!lines.some((l) => l.includes('hunter2-should-not-be-logged')), 'tool arguments never reach a log');
 

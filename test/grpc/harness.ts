@@ -34,6 +34,8 @@ export interface RunningGateway {
 export interface ProcessStream {
   send(msg: ProcessingRequest): Promise<ProcessingResponse>;
   end(): Promise<{ code: number; details: string }>;
+  /** Cancels the call, as Envoy does when the request ends or its message timeout fires. */
+  cancel(): void;
 }
 
 export async function startGateway(config: GatewayConfig = testConfig()): Promise<RunningGateway> {
@@ -73,6 +75,7 @@ export async function startGateway(config: GatewayConfig = testConfig()): Promis
           call.end();
           return status;
         },
+        cancel: () => call.cancel(),
       };
     },
     async close() {

@@ -152,7 +152,8 @@ export const scenarios: Scenario[] = [
     steps: [
       { at: 0, expect: 'allowed', keep: 'i1', rateLimit: '"principal-sessions";r=1' },
       { at: 0, bind: ['i1', 's1'], expect: 'allowed', keep: 'i2' },
-      { at: 0, bind: ['i2', 's2'], expect: 'refused', refusedBy: 'principal-sessions', retryAfter: 100 },
+      // A slot frees whenever a session ends: wait at most 30 s, not the 100 s until the oldest expires.
+      { at: 0, bind: ['i2', 's2'], expect: 'refused', refusedBy: 'principal-sessions', retryAfter: 30 },
       { at: 0, req: { principal: 'bob' }, expect: 'allowed', keep: 'b1' },
       { at: 0, release: 'b1', req: { principal: 'bob' }, times: 2, expect: 'allowed' },
       { at: 0, req: { principal: 'bob' }, expect: 'refused' },
@@ -162,6 +163,7 @@ export const scenarios: Scenario[] = [
       { at: 2, release: 'i3', expect: 'refused' },
       // Traffic on s3 extends its life; s2 (bound at 0) expires at 100 000.
       { at: 50_000, req: { method: 'tools/call', isNewSession: false, sessionId: 's3' }, expect: 'allowed', rateLimit: null },
+      { at: 90_000, expect: 'refused', retryAfter: 10 },
       { at: 99_999, expect: 'refused' },
       { at: 100_000, expect: 'allowed', keep: 'i4' },
       { at: 100_000, expect: 'refused' },

@@ -2,6 +2,7 @@
 // stop, kill (SIGKILL, like a crashed node) and restart on the same port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
+import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 // ports.js rather than the fixtures index: the index loads the MCP SDKs, seconds per test file.
 import { freePort } from '../fixtures/ports.js';
@@ -92,4 +93,28 @@ function serverPid(port: number): Promise<number | undefined> {
       else if (reply.startsWith('-')) done(undefined);
     });
   });
+}
+
+export interface WritePause {
+  /** Commands (writes, scripts) now waiting for the pause to end. */
+  blocked(): Promise<number>;
+  /** Ends the pause: the waiting commands run, in order. */
+  resume(): Promise<void>;
+}
+
+/**
+ * A slow store on demand: CLIENT PAUSE WRITE holds every write and script (limits, bindings) until
+ * resumed, while reads such as INFO still answer, so a test can see a command waiting.
+ */
+export async function pauseWrites(url: string): Promise<WritePause> {
+  const admin = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await admin.connect();
+  await admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');
+  return {
+    blocked: async () => Number(/blocked_clients:(\d+)/.exec(await admin.info('clients'))?.[1] ?? 0),
+    resume: async () => {
+      await admin.call('CLIENT', 'UNPAUSE');
+      admin.disconnect();
+    },
+  };
 }
