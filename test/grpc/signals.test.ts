@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { Gateway } from '../../src/core/index.js';
 import { loadEnvoyServices, type CheckRequest, type CheckResponse, type ProcessingRequest, type ProcessingResponse } from '../../src/envoy/index.js';
-import { GrpcListener } from '../../src/server/index.js';
+import { GrpcListener, grpcMessageLimit } from '../../src/server/index.js';
 import { DecisionObserver, GatewayMetrics, createLogger, startTracing } from '../../src/telemetry/index.js';
 import { headerMap, postHeaders, startGateway, testConfig, type RunningGateway } from './harness.js';
 
@@ -78,7 +78,7 @@ describe('a handler that throws', () => {
     const decide = gateway.decide.bind(gateway);
     gateway.decide = (view, hook) => (failure ? failure() : decide(view, hook));
     const observer = new DecisionObserver({ metrics, logger, tracing: await startTracing({ serviceName: 'test' }), auditHook: 'ext_proc' });
-    listener = new GrpcListener({ gateway, metrics, logger, observer });
+    listener = new GrpcListener({ gateway, metrics, logger, observer }, { maxMessageBytes: grpcMessageLimit(config.requests.maxBodyBytes) });
     target = `127.0.0.1:${await listener.listen('127.0.0.1', 0)}`;
     authz = new services.authorization(target, grpc.credentials.createInsecure()) as unknown as typeof authz;
     extproc = new services.externalProcessor(target, grpc.credentials.createInsecure()) as unknown as typeof extproc;
