@@ -1,5 +1,6 @@
 // Command-line parsing: flags win over MCPGW_* environment variables, which win over the config file.
 import { parseArgs } from 'node:util';
+import { BRIDGE_USAGE } from '../bridge/index.js';
 
 export interface ServeOptions {
   config?: string;
@@ -12,6 +13,7 @@ export type Command =
   | { kind: 'serve'; options: ServeOptions }
   | { kind: 'check-config'; file: string }
   | { kind: 'schema' }
+  | { kind: 'bridge'; argv: string[] }
   | { kind: 'help' }
   | { kind: 'usage-error'; message: string };
 
@@ -19,7 +21,7 @@ export const USAGE = `usage:
   mcpgw serve [--config FILE] [--grpc-listen HOST:PORT] [--http-listen HOST:PORT] [--log-level LEVEL]
   mcpgw check-config FILE
   mcpgw schema            print the config JSON Schema
-
+${BRIDGE_USAGE}
 environment (flags win): MCPGW_CONFIG, MCPGW_GRPC_LISTEN, MCPGW_HTTP_LISTEN, MCPGW_LOG_LEVEL
 `;
 
@@ -56,6 +58,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
       }
       case 'schema':
         return { kind: 'schema' };
+      case 'bridge':
+        return { kind: 'bridge', argv: rest };
       case undefined:
       case 'help':
       case '--help':
