@@ -10,7 +10,14 @@ const text = (t) => ({ content: [{ type: 'text', text: String(t) }] });
 server.tool('echo', { text: z.string() }, async ({ text: t }) => text(t));
 server.tool('pid', {}, async () => text(process.pid));
 server.tool('env', {}, async () => text(JSON.stringify(Object.keys(process.env).sort())));
-server.tool('hang', {}, () => new Promise(() => undefined));
+server.tool('slow', { ms: z.number() }, ({ ms }) => {
+  process.stderr.write('fault-server: slow call started\n');
+  return new Promise((r) => setTimeout(() => r(text(`slept ${ms} ms`)), ms));
+});
+server.tool('hang', {}, () => {
+  process.stderr.write('fault-server: hang call started\n');
+  return new Promise(() => undefined);
+});
 server.tool('crash', {}, async () => {
   process.stderr.write('fault-server: crashing on purpose\n');
   process.exit(3);
