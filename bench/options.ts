@@ -42,6 +42,9 @@ export interface Sizes {
   freshTokens: number;
   /** Levels (in flight) of the fresh-token rows. */
   tokenLevels: number[];
+  /** `mcpgw bridge` rows: sequential tools/call per path, and sessions opened for memory per session. */
+  bridgeCalls: number;
+  bridgeSessions: number;
 }
 
 const SIZES: Record<Mode, Sizes> = {
@@ -63,6 +66,8 @@ const SIZES: Record<Mode, Sizes> = {
     redisMemorySessions: 50_000,
     freshTokens: 10_500,
     tokenLevels: [1, 16],
+    bridgeCalls: 2000,
+    bridgeSessions: 10,
   },
   quick: {
     levels: [1, 16, 128],
@@ -82,6 +87,8 @@ const SIZES: Record<Mode, Sizes> = {
     redisMemorySessions: 5000,
     freshTokens: 6000,
     tokenLevels: [1, 16],
+    bridgeCalls: 300,
+    bridgeSessions: 4,
   },
   tiny: {
     levels: [1, 16, 128],
@@ -102,6 +109,8 @@ const SIZES: Record<Mode, Sizes> = {
     redisMemorySessions: 1000,
     freshTokens: 600,
     tokenLevels: [1],
+    bridgeCalls: 30,
+    bridgeSessions: 2,
   },
 };
 

@@ -1,5 +1,6 @@
 // Child entry for in-process rows (run with --expose-gc, one job per process so heaps start clean).
 import { adapterBench } from '../micro/adapter.js';
+import { bridgeBench } from '../micro/bridge.js';
 import { affinityBench, affinityWindowBench } from '../micro/affinity.js';
 import { identityBench, limitsBench, policyBench } from '../micro/decisions.js';
 import { memoryRegistryBytes, redisBytes } from '../micro/memory.js';
@@ -16,6 +17,7 @@ export type MicroJob =
   | { micro: 'policy'; rules: number; samples: number }
   | { micro: 'identity'; samples: number }
   | { micro: 'adapter'; samples: number }
+  | { micro: 'bridge'; calls: number; sessions: number }
   | { micro: 'limits'; store: 'memory' | 'redis'; url?: string; counts: number[]; samples: number; keyPrefix?: string };
 
 async function run(job: MicroJob): Promise<unknown> {
@@ -40,6 +42,8 @@ async function run(job: MicroJob): Promise<unknown> {
       return identityBench(job.samples);
     case 'adapter':
       return adapterBench(job.samples);
+    case 'bridge':
+      return bridgeBench(job.calls, job.sessions);
   }
 }
 
