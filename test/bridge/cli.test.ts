@@ -6,18 +6,9 @@ import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { FAULTS, REPO_ROOT, connect, until } from './harness.js';
+import { FAULTS, REPO_ROOT, connect, until, alive, text } from './harness.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts', 'bridge'];
-const text = (r: unknown) => (r as { content: Array<{ text: string }> }).content[0]?.text;
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('mcpgw bridge CLI', () => {
   it('rejects a missing command and bad flags with exit 2 and the usage', async () => {

@@ -3,22 +3,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { FAULTS, INITIALIZE, connect, metric, post, startTestBridge, until, type TestBridge } from './harness.js';
+import { FAULTS, INITIALIZE, connect, metric, post, startTestBridge, until, type TestBridge, alive, text } from './harness.js';
 
 const rejectsWith = async (p: Promise<unknown>, code: number, message: RegExp) => {
   const err = await p.then(() => assert.fail('the call succeeded'), (e: unknown) => e);
   assert.ok(err instanceof McpError, String(err));
   assert.equal(err.code, code, err.message);
   assert.match(err.message, message);
-};
-const text = (r: unknown) => (r as { content: Array<{ text: string }> }).content[0]?.text;
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 };
 
 describe('bridge faults', () => {
@@ -113,6 +104,22 @@ describe('bridge limits', () => {
       // Waiting on the metric, not on requests: each request would count as activity.
       await until('the idle session ended', async () => (await metric(bridge.base, 'mcpgw_bridge_exits_total', '{reason="idle"}')) >= 1);
       assert.equal((await post(bridge.url, { jsonrpc: '2.0', id: 2, method: 'ping' }, h)).status, 404);
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it('a command that cannot start: initialize gets a JSON-RPC error saying why', async () => {
+    const bridge = await startTestBridge(['/nonexistent/stdio-server']);
+    try {
+      const r = await post(bridge.url, INITIALIZE(), { accept: 'application/json' });
+      assert.equal(r.status, 200);
+      const body = JSON.parse(r.text) as { id: number; error: { code: number; message: string } };
+      assert.equal(body.id, 1);
+      assert.equal(body.error.code, -31502);
+      assert.match(body.error.message, /could not start: .*ENOENT/);
+      await until('the failure counted', async () => (await metric(bridge.base, 'mcpgw_bridge_exits_total', '{reason="spawn_failed"}')) === 1);
+      assert.equal(await metric(bridge.base, 'mcpgw_bridge_children_live'), 0);
     } finally {
       await bridge.close();
     }

@@ -75,3 +75,16 @@ export const INITIALIZE = (id: number | string = 1, protocolVersion = '2025-03-2
   method: 'initialize',
   params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw', version: '0' } },
 });
+
+/** The first text content of a tools/call result. */
+export const text = (r: unknown): string | undefined => (r as { content: Array<{ text: string }> }).content[0]?.text;
+
+/** Whether a process with this pid still exists (not yet reaped). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
