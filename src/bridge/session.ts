@@ -149,13 +149,15 @@ export class Session {
     }
     this.bytes.from_child += line.length + 1;
     this.metrics.bytes.inc({ direction: 'from_child' }, line.length + 1);
-    for (const m of Array.isArray(parsed) ? parsed : [parsed]) this.route(m);
+    // A single message goes on as the child wrote it (a stray CR would end an SSE line early, so
+    // that one is re-serialized); a batch the child sent is split per message.
+    if (Array.isArray(parsed)) for (const m of parsed) this.route(m, JSON.stringify(m));
+    else this.route(parsed, line.includes('\r') ? JSON.stringify(parsed) : line);
     this.armIdle();
   }
 
-  private route(m: unknown): void {
+  private route(m: unknown, json: string): void {
     const c = classify(m);
-    const json = JSON.stringify(m);
     if (c === undefined) {
       this.log.warn({ line: json.slice(0, 200) }, 'child wrote JSON that is not JSON-RPC; dropped');
       this.metrics.dropped.inc({ reason: 'not_jsonrpc' });
