@@ -89,6 +89,9 @@ export function bridgeHandler(table: SessionTable, metrics: BridgeMetrics, opts:
       session = sessionOf(req, res);
       if (!session) return;
       if (requests.some((r) => session?.isPending(r.id))) return fail(res, 400, BridgeError.invalidRequest, 'Invalid Request: a request with this id is still in progress');
+      if (session.wouldExceedInFlight(requests.length)) {
+        return fail(res, 429, BridgeError.unavailable, 'Too Many Requests: this session has too many requests in flight; retry later', { 'retry-after': String(opts.retryAfterSeconds) });
+      }
       if (session.stdinBacklog > opts.maxStdinBacklog) {
         return fail(res, 503, BridgeError.unavailable, 'Service Unavailable: the stdio server is not reading its input; retry later', { 'retry-after': String(opts.retryAfterSeconds) });
       }

@@ -21,7 +21,15 @@ export async function startBridge(options: BridgeOptions, logger: Logger, env: N
   const metrics = new BridgeMetrics();
   const table = new SessionTable(
     { command: options.command, args: options.args, env: childEnv(env, options.passEnv), maxLineBytes: options.maxLineBytes },
-    { requestTimeoutMs: options.requestTimeoutMs, idleTimeoutMs: options.idleTimeoutMs, killAfterMs: options.killAfterMs, maxQueued: options.maxQueued },
+    {
+      requestTimeoutMs: options.requestTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      killAfterMs: options.killAfterMs,
+      maxQueued: options.maxQueued,
+      // The queue may hold a couple of the largest messages a child can write.
+      maxQueuedBytes: 2 * options.maxLineBytes,
+      maxInFlight: options.maxInFlight,
+    },
     options.maxSessions,
     metrics,
     logger,

@@ -15,6 +15,7 @@ export interface BridgeOptions {
   maxLineBytes: number;
   maxBodyBytes: number;
   maxQueued: number;
+  maxInFlight: number;
   retryAfterSeconds: number;
   /** Names (or `PREFIX_*`) of the bridge's environment variables the child also gets. */
   passEnv: string[];
@@ -27,6 +28,7 @@ export const BASE_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR
 export const BRIDGE_USAGE = `  mcpgw bridge [--port 8080] [--host 0.0.0.0] [--path /mcp] [--max-sessions 32]
                [--request-timeout-ms 60000] [--idle-timeout-ms 900000] [--grace-ms 10000]
                [--kill-after-ms 3000] [--max-line-bytes 4194304] [--max-body-bytes 4194304]
+               [--max-in-flight 256] [--max-queued 1000] [--retry-after 5]
                [--pass-env NAME|PREFIX_*]... [--log-level info] -- COMMAND [ARGS...]
                           serve a stdio MCP server as Streamable HTTP, one child per session
 `;
@@ -41,6 +43,7 @@ const ints: Record<string, keyof BridgeOptions> = {
   'max-line-bytes': 'maxLineBytes',
   'max-body-bytes': 'maxBodyBytes',
   'max-queued': 'maxQueued',
+  'max-in-flight': 'maxInFlight',
   'retry-after': 'retryAfterSeconds',
 };
 
@@ -56,6 +59,7 @@ const DEFAULTS: Omit<BridgeOptions, 'command' | 'args'> = {
   maxLineBytes: 4 * 1024 * 1024,
   maxBodyBytes: 4 * 1024 * 1024,
   maxQueued: 1000,
+  maxInFlight: 256,
   retryAfterSeconds: 5,
   passEnv: [],
   logLevel: 'info',

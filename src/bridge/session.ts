@@ -12,8 +12,11 @@ export interface SessionLimits {
   requestTimeoutMs: number;
   idleTimeoutMs: number;
   killAfterMs: number;
-  /** Server messages held while no stream is open; the oldest are dropped beyond this. */
+  /** Server messages held while no stream is open; the oldest are dropped beyond this count or these bytes. */
   maxQueued: number;
+  maxQueuedBytes: number;
+  /** Requests one session may have waiting for the child at once. */
+  maxInFlight: number;
 }
 
 interface Pending {
@@ -30,6 +33,7 @@ export class Session {
   private readonly streams: Reply[] = [];
   private getStream: SseStream | undefined;
   private queue: string[] = [];
+  private queuedBytes = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private paused = 0;
   private endReason: ExitReason | undefined;
@@ -69,6 +73,11 @@ export class Session {
 
   get busy(): boolean {
     return this.pending.size > 0;
+  }
+
+  /** Whether `n` more requests would go over the in-flight bound. */
+  wouldExceedInFlight(n: number): boolean {
+    return this.pending.size + n > this.limits.maxInFlight;
   }
 
   /** Key of a request id already waiting (a client may not reuse one until it is answered). */
@@ -120,6 +129,7 @@ export class Session {
     this.getStream = stream;
     const queued = this.queue;
     this.queue = [];
+    this.queuedBytes = 0;
     for (const json of queued) this.send(stream, json);
     this.armIdle();
   }
@@ -184,8 +194,9 @@ export class Session {
       this.send(this.getStream, json);
     } else {
       this.queue.push(json);
-      if (this.queue.length > this.limits.maxQueued) {
-        this.queue.shift();
+      this.queuedBytes += json.length;
+      while (this.queue.length > this.limits.maxQueued || this.queuedBytes > this.limits.maxQueuedBytes) {
+        this.queuedBytes -= this.queue.shift()?.length ?? 0;
         this.metrics.dropped.inc({ reason: 'no_stream' });
         this.log.warn('server message queue full while no stream is open; oldest dropped');
       }
@@ -233,6 +244,7 @@ export class Session {
     this.getStream?.end();
     this.getStream = undefined;
     this.queue = [];
+    this.queuedBytes = 0;
     clearTimeout(this.idleTimer);
   }
 

@@ -96,6 +96,24 @@ describe('bridge limits', () => {
     }
   });
 
+  it('requests in flight per session are bounded: 429 with Retry-After beyond it', async () => {
+    const bridge = await startTestBridge(FAULTS, ['--max-in-flight', '1', '--grace-ms', '0']);
+    try {
+      const init = await post(bridge.url, INITIALIZE(), { accept: 'application/json' });
+      const h = { 'mcp-session-id': init.headers.get('mcp-session-id') ?? '' };
+      await post(bridge.url, { jsonrpc: '2.0', method: 'notifications/initialized' }, h);
+      const call = (id: string, name: string) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: { text: 'x' } } });
+      void post(bridge.url, call('h', 'hang'), h).catch(() => undefined);
+      await until('the call is in flight', () => bridge.logs.some((l) => l.stderr === 'fault-server: hang call started'));
+      const refused = await post(bridge.url, call('e', 'echo'), h);
+      assert.equal(refused.status, 429);
+      assert.ok(refused.headers.get('retry-after'));
+      assert.match(JSON.parse(refused.text).error.message, /too many requests in flight/);
+    } finally {
+      await bridge.close();
+    }
+  });
+
   it('the idle timeout ends a session nobody uses; its id then gets 404', async () => {
     const bridge = await startTestBridge(FAULTS, ['--idle-timeout-ms', '200']);
     try {
