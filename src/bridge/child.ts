@@ -54,6 +54,9 @@ export class StdioChild {
         resolve();
       };
       this.proc.once('close', finish);
+      // 'close' waits for every holder of the pipes: when the server exits and leaves helpers behind
+      // that still hold them, those orphans are killed so the session can end.
+      this.proc.once('exit', () => this.signal('SIGKILL'));
     });
   }
 

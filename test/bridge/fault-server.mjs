@@ -2,6 +2,7 @@
 // Plain JavaScript so each child starts as fast as `node` does (no TypeScript loader per session).
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { spawn } from 'node:child_process';
 import { z } from 'zod';
 
 const server = new McpServer({ name: 'fault-server', version: '0.0.0' });
@@ -31,6 +32,13 @@ server.tool('flood', { bytes: z.number() }, ({ bytes }) => {
   const chunk = 'x'.repeat(64 * 1024);
   for (let n = 0; n < bytes; n += chunk.length) process.stdout.write(chunk);
   return new Promise(() => undefined);
+});
+
+// Leaves a helper behind that holds stdout open, then exits.
+server.tool('orphan', {}, async () => {
+  const helper = spawn('sleep', ['1000'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  process.stderr.write(`fault-server: helper pid=${helper.pid}\n`);
+  process.exit(0);
 });
 
 process.stderr.write(`fault-server ready pid=${process.pid}\n`);

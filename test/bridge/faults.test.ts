@@ -42,6 +42,15 @@ describe('bridge faults', () => {
     assert.ok(bridge.logs.some((l) => l.session === s.sessionId && l.signal === 'SIGKILL'));
   });
 
+  it('a child that exits leaving a helper holding its stdout: the session still ends, the helper is killed', async () => {
+    const s = await connect(bridge.url);
+    await rejectsWith(s.client.callTool({ name: 'orphan', arguments: {} }), -31502, /exited with code 0/);
+    const line = bridge.logs.find((l) => l.session === s.sessionId && typeof l.stderr === 'string' && l.stderr.startsWith('fault-server: helper pid='));
+    const helper = Number(String(line?.stderr).split('=')[1]);
+    assert.ok(helper > 0);
+    await until('the helper is gone', () => !alive(helper));
+  });
+
   it('a child that never answers: a timeout error, and the session still works', async () => {
     // Its own bridge: the short timeout bounds every request, initialize included.
     const short = await startTestBridge(FAULTS, ['--request-timeout-ms', '5000']);
