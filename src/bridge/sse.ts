@@ -2,14 +2,20 @@
 // JSON-RPC message is written as it arrives: nothing is held back.
 import type { ServerResponse } from 'node:http';
 
+/** A comment line this often keeps a quiet stream (a long call, an idle GET) from proxies' idle timeouts. */
+const KEEPALIVE_MS = 15_000;
+
 export class SseStream {
   private open = true;
+  private readonly keepalive: NodeJS.Timeout;
 
   constructor(private readonly res: ServerResponse, headers: Record<string, string>, onClose: () => void) {
     res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive' });
     res.flushHeaders();
+    this.keepalive = setInterval(() => this.isOpen && res.write(': keepalive\n\n'), KEEPALIVE_MS).unref();
     res.once('close', () => {
       this.open = false;
+      clearInterval(this.keepalive);
       onClose();
     });
   }
@@ -37,5 +43,6 @@ export class SseStream {
   end(): void {
     if (this.isOpen) this.res.end();
     this.open = false;
+    clearInterval(this.keepalive);
   }
 }
