@@ -104,8 +104,7 @@ export class Session {
         this.settle(idKey(c.cancels), (p) => p.reply.forget(idKey(p.id)));
       }
       const line = JSON.stringify(m);
-      this.bytes.to_child += line.length + 1;
-      this.metrics.bytes.inc({ direction: 'to_child' }, line.length + 1);
+      this.count('to_child', line);
       this.child.write(line);
     }
     this.armIdle();
@@ -157,8 +156,7 @@ export class Session {
       this.metrics.dropped.inc({ reason: 'not_json' });
       return;
     }
-    this.bytes.from_child += line.length + 1;
-    this.metrics.bytes.inc({ direction: 'from_child' }, line.length + 1);
+    this.count('from_child', line);
     // A single message goes on as the child wrote it (a stray CR would end an SSE line early, so
     // that one is re-serialized); a batch the child sent is split per message.
     if (Array.isArray(parsed)) for (const m of parsed) this.route(m, JSON.stringify(m));
@@ -201,6 +199,12 @@ export class Session {
         this.log.warn('server message queue full while no stream is open; oldest dropped');
       }
     }
+  }
+
+  private count(direction: 'to_child' | 'from_child', line: string): void {
+    const n = Buffer.byteLength(line) + 1;
+    this.bytes[direction] += n;
+    this.metrics.bytes.inc({ direction }, n);
   }
 
   private send(stream: SseStream, json: string): void {
