@@ -126,6 +126,9 @@ describe('bridge with server-everything (stdio)', () => {
     await b.transport.terminateSession();
     await until('both children gone', async () => (await metric(bridge.base, 'mcpgw_bridge_children_live')) === 0);
     assert.ok((await metric(bridge.base, 'mcpgw_bridge_exits_total', '{reason="deleted"}')) >= 2);
+    assert.ok((await metric(bridge.base, 'mcpgw_bridge_spawns_total')) >= 2);
+    assert.ok((await metric(bridge.base, 'mcpgw_bridge_session_bytes_count', '{direction="from_child"}')) >= 2, 'per-session bytes observed at each end');
+    assert.ok((await metric(bridge.base, 'mcpgw_bridge_bytes_total', '{direction="from_child"}')) > 0);
   });
 
   it('refuses what is not a session request: missing session, unknown session, not JSON, not JSON-RPC', async () => {
