@@ -45,6 +45,9 @@ export interface Sizes {
   /** Name flood: seconds of 10,000 distinct tool names each, after filling an LRU of floodCounters. */
   floodSeconds: number;
   floodCounters: number;
+  /** `mcpgw bridge` rows: sequential tools/call per path, and sessions opened for memory per session. */
+  bridgeCalls: number;
+  bridgeSessions: number;
 }
 
 const SIZES: Record<Mode, Sizes> = {
@@ -68,6 +71,8 @@ const SIZES: Record<Mode, Sizes> = {
     tokenLevels: [1, 16],
     floodSeconds: 20,
     floodCounters: 100_000,
+    bridgeCalls: 2000,
+    bridgeSessions: 10,
   },
   quick: {
     levels: [1, 16, 128],
@@ -89,6 +94,8 @@ const SIZES: Record<Mode, Sizes> = {
     tokenLevels: [1, 16],
     floodSeconds: 3,
     floodCounters: 10_000,
+    bridgeCalls: 300,
+    bridgeSessions: 4,
   },
   tiny: {
     levels: [1, 16, 128],
@@ -111,6 +118,8 @@ const SIZES: Record<Mode, Sizes> = {
     tokenLevels: [1],
     floodSeconds: 0.2,
     floodCounters: 1000,
+    bridgeCalls: 30,
+    bridgeSessions: 2,
   },
 };
 

@@ -9,6 +9,7 @@ import { policyRules, type IdentityResult, type LimitsCase, type PolicyResult } 
 import type { AdapterResult } from './micro/adapter.js';
 import type { AffinityResult, WindowResult } from './micro/affinity.js';
 import type { HostileGlobResult, NameFloodResult } from './micro/hostile.js';
+import type { BridgeBenchResult } from './micro/bridge.js';
 import type { RedisMemoryResult } from './micro/memory.js';
 import { podHosts } from './micro/rig.js';
 import type { RedisSessionsResult, SessionsResult } from './micro/sessions.js';
@@ -43,6 +44,7 @@ const SECTIONS = {
   limits: 'Limits',
   recovery: 'Session recovery: added latency of the request that triggers one',
   hostile: 'Worst cases: hostile names (issue 12)',
+  bridge: 'mcpgw bridge: one tools/call at a time to the same stdio server (server-everything), direct vs bridge vs supergateway; memory per session',
   cluster: 'node:cluster prototype (bench only): 1 process vs 2 workers sharing the port, nothing pinned',
 } as const;
 
@@ -515,6 +517,42 @@ function hostileScenario(): Scenario {
   };
 }
 
+/** mcp-proxy (npm) is not compared: its dependency tldjs runs an install script, which this project does not allow. */
+function bridgeScenario(): Scenario {
+  return {
+    id: 'bridge',
+    section: SECTIONS.bridge,
+    title: 'mcpgw bridge vs direct stdio and supergateway',
+    async run(ctx) {
+      const { bridgeCalls: calls, bridgeSessions: sessions } = ctx.opts.sizes;
+      const r = await ctx.micro<BridgeBenchResult>({ micro: 'bridge', calls, sessions });
+      const sg = r.supergateway;
+      const added = (p: { p50: number }) => Math.round((p.p50 - r.direct.p50) * 100) / 100;
+      const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+      const section = SECTIONS.bridge;
+      const rows: Row[] = [
+        pairRow({ id: 'bridge.call', section, title: `tools/call through mcpgw bridge (Streamable HTTP) vs direct stdio, ${calls} calls`, baselineName: 'direct stdio' }, cellOf(r.bridge.call), cellOf(r.direct)),
+        { id: 'bridge.call.added', section, title: 'added latency per call, p50 (bridge − direct)', status: 'ok', value: Math.max(0.01, added(r.bridge.call)), unit: 'µs', ...(sg ? { note: `supergateway: ${added(sg.call)} µs` } : {}) },
+        {
+          id: 'bridge.memory',
+          section,
+          title: `resident memory per session, bridge process + its children, ${sessions} sessions`,
+          status: 'ok',
+          value: r.bridge.bytesPerSession,
+          unit: 'B/session',
+          note: `${mib(r.bridge.bytesPerSession)}; the bridge process alone ${r.bridge.proxyBytesPerSession} B/session${sg ? `; supergateway ${mib(sg.bytesPerSession)} (alone ${sg.proxyBytesPerSession} B/session)` : ''}`,
+        },
+      ];
+      rows.push(
+        sg
+          ? pairRow({ id: 'bridge.call.supergateway', section, title: `tools/call through supergateway --stateful (Streamable HTTP) vs direct stdio, ${calls} calls`, baselineName: 'direct stdio' }, cellOf(sg.call), cellOf(r.direct))
+          : { id: 'bridge.call.supergateway', section, title: 'tools/call through supergateway', status: 'skipped', note: `skipped: supergateway did not run (${r.supergatewayError})` },
+      );
+      return rows;
+    },
+  };
+}
+
 const pending = (id: string, section: keyof typeof SECTIONS, title: string, issue: number): Scenario => ({ id, section: SECTIONS[section], title, pending: `pending: issue ${issue}` });
 
 export function scenarios(levels: number[], tokenLevels: number[] = levels.filter((l) => l <= 16)): Scenario[] {
@@ -542,6 +580,7 @@ export function scenarios(levels: number[], tokenLevels: number[] = levels.filte
     limitsScenario('memory'),
     limitsScenario('redis'),
     hostileScenario(),
+    bridgeScenario(),
     clusterScenario('check', 'check'),
     clusterScenario('extproc-stateless', 'extproc'),
   ];

@@ -1,5 +1,6 @@
 // Child entry for in-process rows (run with --expose-gc, one job per process so heaps start clean).
 import { adapterBench } from '../micro/adapter.js';
+import { bridgeBench } from '../micro/bridge.js';
 import { affinityBench, affinityWindowBench } from '../micro/affinity.js';
 import { identityBench, limitsBench, policyBench } from '../micro/decisions.js';
 import { hostileGlobBench, nameFloodBench } from '../micro/hostile.js';
@@ -19,7 +20,8 @@ export type MicroJob =
   | { micro: 'adapter'; samples: number }
   | { micro: 'limits'; store: 'memory' | 'redis'; url?: string; counts: number[]; samples: number; keyPrefix?: string }
   | { micro: 'hostile-glob'; samples: number }
-  | { micro: 'name-flood'; seconds: number; perSecond: number; memoryCounters: number };
+  | { micro: 'name-flood'; seconds: number; perSecond: number; memoryCounters: number }
+  | { micro: 'bridge'; calls: number; sessions: number };
 
 async function run(job: MicroJob): Promise<unknown> {
   switch (job.micro) {
@@ -47,6 +49,8 @@ async function run(job: MicroJob): Promise<unknown> {
       return hostileGlobBench(job.samples);
     case 'name-flood':
       return nameFloodBench(job);
+    case 'bridge':
+      return bridgeBench(job.calls, job.sessions);
   }
 }
 

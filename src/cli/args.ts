@@ -1,5 +1,6 @@
 // Command-line parsing: flags win over MCPGW_* environment variables, which win over the config file.
 import { parseArgs } from 'node:util';
+import { BRIDGE_USAGE } from '../bridge/index.js';
 
 export interface ServeOptions {
   config?: string;
@@ -14,6 +15,7 @@ export type Command =
   | { kind: 'schema' }
   | { kind: 'help'; text: string }
   | { kind: 'version' }
+  | { kind: 'bridge'; argv: string[] }
   | { kind: 'usage-error'; message: string };
 
 export const USAGE = `usage:
@@ -23,6 +25,7 @@ export const USAGE = `usage:
   mcpgw --version         print the version
   mcpgw COMMAND --help    help for one command
 
+${BRIDGE_USAGE}
 environment (flags win): MCPGW_CONFIG, MCPGW_GRPC_LISTEN, MCPGW_HTTP_LISTEN, MCPGW_LOG_LEVEL
 `;
 
@@ -89,6 +92,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
       case '-v':
       case 'version':
         return { kind: 'version' };
+      case 'bridge':
+        return { kind: 'bridge', argv: rest };
       case undefined:
       case 'help':
       case '--help':

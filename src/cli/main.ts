@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // mcpgw: the command line. `serve` runs the gateway; `check-config` validates a config file.
+import { runBridgeCommand } from '../bridge/index.js';
 import { checkedAgainst, configJsonSchema, loadConfigFile } from '../config/index.js';
 import { GatewayService } from '../server/index.js';
 import { SecretsGuard, createLogger } from '../telemetry/index.js';
@@ -29,6 +30,8 @@ async function main(): Promise<number> {
     }
     case 'serve':
       return serve(command.options);
+    case 'bridge':
+      return runBridgeCommand(command.argv, USAGE);
   }
 }
 

@@ -1,0 +1,62 @@
+// The live sessions of this pod, the cap on them, and draining at shutdown.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ChildSpec } from './child.js';
+import type { BridgeMetrics } from './metrics.js';
+import { Session, type SessionLimits } from './session.js';
+
+export type Admission = { ok: true; session: Session } | { ok: false; reason: 'at_capacity' | 'draining' };
+
+export class SessionTable {
+  private readonly sessions = new Map<string, Session>();
+  private draining = false;
+
+  constructor(
+    private readonly spec: ChildSpec,
+    private readonly limits: SessionLimits,
+    private readonly maxSessions: number,
+    private readonly metrics: BridgeMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Why this pod should get no new sessions now; empty when it can take one. */
+  notReadyReasons(): string[] {
+    const reasons: string[] = [];
+    if (this.draining) reasons.push('shutting down');
+    if (this.sessions.size >= this.maxSessions) reasons.push(`at the cap of ${this.maxSessions} live sessions`);
+    return reasons;
+  }
+
+  open(): Admission {
+    if (this.draining) return { ok: false, reason: 'draining' };
+    if (this.sessions.size >= this.maxSessions) return { ok: false, reason: 'at_capacity' };
+    const session = new Session(randomUUID(), this.spec, this.limits, this.metrics, this.logger);
+    this.sessions.set(session.id, session);
+    // The child's exit ends the session whatever caused it; the next request for it gets 404.
+    void session.ended.then(() => this.sessions.delete(session.id));
+    return { ok: true, session };
+  }
+
+  /** Only a session whose child still runs: an ended one is as gone as one never made. */
+  get(id: string): Session | undefined {
+    const s = this.sessions.get(id);
+    return s?.live ? s : undefined;
+  }
+
+  /**
+   * Stop admitting, give requests in flight up to `graceMs` to finish, then end every session
+   * (stdin closed, SIGTERM, SIGKILL after the kill bound) and wait until every child is reaped.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && [...this.sessions.values()].some((s) => s.busy)) {
+      await new Promise((r) => setTimeout(r, Math.min(100, Math.max(1, deadline - Date.now()))));
+    }
+    await Promise.all([...this.sessions.values()].map((s) => s.end('shutdown', 'the bridge is shutting down')));
+  }
+}

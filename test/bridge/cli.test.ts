@@ -1,0 +1,53 @@
+// The real `mcpgw bridge` process: usage errors, and SIGTERM with live sessions (drain, then every
+// child killed and reaped, the process exits 0).
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { FAULTS, REPO_ROOT, connect, until, alive, text } from './harness.js';
+
+const CLI = ['--import', 'tsx', 'src/cli/main.ts', 'bridge'];
+
+describe('mcpgw bridge CLI', () => {
+  it('rejects a missing command and bad flags with exit 2 and the usage', async () => {
+    for (const args of [['--port', '1'], ['--port', 'x', '--', 'node'], ['--path', 'mcp', '--', 'node'], ['--bogus', '--', 'node']]) {
+      const err = await promisify(execFile)(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT }).then(
+        () => assert.fail(`accepted ${args.join(' ')}`),
+        (e: { code: number; stderr: string }) => e,
+      );
+      assert.equal(err.code, 2, args.join(' '));
+      assert.match(err.stderr, /mcpgw: .+\n[\s\S]*mcpgw bridge/);
+    }
+  });
+
+  it('SIGTERM with live sessions: a call still running after the grace period gets an error, every child is killed and reaped, exit 0', async () => {
+    const proc = spawn(process.execPath, [...CLI, '--host', '127.0.0.1', '--port', '0', '--grace-ms', '300', '--', ...FAULTS], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const logs: Array<Record<string, unknown>> = [];
+    createInterface({ input: proc.stdout }).on('line', (l) => logs.push(JSON.parse(l) as Record<string, unknown>));
+    const exited = new Promise<number | null>((r) => proc.once('close', r));
+    try {
+      const port = await until('the bridge listens', () => logs.find((l) => l.msg === 'bridge listening')?.port as number | undefined);
+      const url = `http://127.0.0.1:${port}/mcp`;
+      const a = await connect(url);
+      const b = await connect(url);
+      const pids = await Promise.all([a, b].map(async (s) => Number(text(await s.client.callTool({ name: 'pid', arguments: {} })))));
+      const hanging = a.client.callTool({ name: 'hang', arguments: {} }, undefined, { timeout: 60_000 }).then(() => undefined, (e: unknown) => e);
+      await until('the call is in flight', () => logs.some((l) => l.stderr === 'fault-server: hang call started'));
+      proc.kill('SIGTERM');
+      const err = await hanging;
+      assert.ok(err instanceof McpError, String(err));
+      assert.equal(err.code, -31502);
+      assert.match(err.message, /shutting down/);
+      assert.equal(await exited, 0);
+      for (const pid of pids) assert.equal(alive(pid), false, `child ${pid} still running`);
+      assert.ok(logs.some((l) => l.reason === 'shutdown'));
+    } finally {
+      proc.kill('SIGKILL');
+    }
+  });
+});
