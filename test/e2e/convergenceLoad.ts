@@ -16,8 +16,9 @@ export interface LoadSession {
   calls: number;
   /** 503s this session's calls got (Envoy could not deliver, or a misroute was caught). */
   unavailable: number;
-  /** When the session got its 404, if it did. */
+  /** When the session got its 404, if it did, and what the 404 said. */
   lostAt?: number;
+  lostWith?: string;
 }
 
 /** Error shape of SDK 1.x transport failures: the HTTP status as `code`. */
@@ -33,6 +34,8 @@ export class SessionLoad {
   private stopped = false;
   private running: Promise<void>[] = [];
   okCalls = 0;
+  /** Workers that hold a live session right now. */
+  private readonly holding = new Set<number>();
 
   constructor(private readonly urls: () => string[]) {}
 
@@ -51,6 +54,12 @@ export class SessionLoad {
   async progress(calls: number, what: string): Promise<void> {
     const target = this.okCalls + calls;
     await until(() => this.okCalls >= target || this.failures.length > 0, what, 60_000);
+    if (this.failures.length) throw new Error(`load failed: ${this.failures.join('; ')}`);
+  }
+
+  /** Waits until every worker holds a live session again (after losses, initialize may wait for a pod). */
+  async untilAllHoldSessions(what: string): Promise<void> {
+    await until(() => this.holding.size === this.running.length || this.failures.length > 0, what, 60_000);
     if (this.failures.length) throw new Error(`load failed: ${this.failures.join('; ')}`);
   }
 
@@ -74,6 +83,7 @@ export class SessionLoad {
     let client: Client | undefined;
     let session: LoadSession | undefined;
     const drop = async () => {
+      this.holding.delete(index);
       await client?.client.close().catch(() => undefined);
       client = undefined;
       session = undefined;
@@ -87,6 +97,7 @@ export class SessionLoad {
           session = { id: first.session, pod: first.pod, startedAt, calls: 1, unavailable: 0 };
           this.owner.set(session.id, session.pod);
           this.sessions.push(session);
+          this.holding.add(index);
           this.okCalls++;
           continue;
         }
@@ -98,6 +109,7 @@ export class SessionLoad {
         const status = statusOf(err);
         if (status === 404 && session) {
           session.lostAt = performance.now();
+          session.lostWith = (err as Error).message;
           await drop();
         } else if (status === 404 && client?.transport.sessionId) {
           this.lostUnnamed.push({ id: client.transport.sessionId, at: performance.now() });
