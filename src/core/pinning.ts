@@ -1,5 +1,6 @@
 // Session pinning: which affinity header value a request carries, and what its response teaches us
 // (ARCHITECTURE.md, "Sessions and pod pinning"). Every lost session is a 404, never another pod.
+import { LRUCache } from 'lru-cache';
 import type { HeaderToSet } from './decision.js';
 import type { HttpRequestView } from './request.js';
 import {
@@ -122,6 +123,12 @@ const MISROUTE_RETRY_AFTER_SECONDS = 1;
 const NO_PLAN: PinPlan = { kind: 'none' };
 /** A session the pod lost but mcpgw re-established elsewhere: the client's retry reaches the new pod. */
 const RECOVERED_RETRY_AFTER_SECONDS = 1;
+const DRAIN_MOVE_RETRY_MS = 30_000;
+
+/** One recovery per session: the key of its in-process join, its lock and its failed-drain-move mark. */
+function recoveryKey(b: SessionBinding): string {
+  return `${b.server} ${b.id}`;
+}
 
 /** The client's initialize params, to replay on another pod; not kept when unusually large. */
 function recordedHandshake(messages: readonly McpMessage[]): string | undefined {
@@ -149,6 +156,11 @@ export class SessionPinning {
   private readonly now: () => number;
   /** Recoveries under way in this process: concurrent requests of one session join the same one. */
   private readonly recovering = new Map<string, Promise<SessionBinding | undefined>>();
+  /**
+   * Sessions of draining pods whose move just failed: they keep routing to their pod, and are not
+   * retried on every request (each try costs a handshake). Bounded; an entry lapses after a while.
+   */
+  private readonly drainMoveFailed = new LRUCache<string, true>({ max: 10_000, ttl: DRAIN_MOVE_RETRY_MS });
 
   constructor(private readonly deps: PinningDeps) {
     this.now = deps.now ?? Date.now;
@@ -222,8 +234,13 @@ export class SessionPinning {
     const replay = r.server.recovery?.mode === 'reinitialize' && kind === 'streamable' ? this.replayContext(r) : undefined;
     if (replay && pods.knowsEndpoints) {
       const trigger = this.recoveryTrigger(pods, binding);
+      const key = recoveryKey(binding);
       // A DELETE ends the session: nothing to move.
-      if (trigger && r.view.method !== 'DELETE') binding = (await this.recover(replay, pods, binding, trigger)) ?? binding;
+      if (trigger && r.view.method !== 'DELETE' && !(trigger === 'draining' && this.drainMoveFailed.has(key))) {
+        const moved = await this.recover(replay, pods, binding, trigger);
+        if (moved) binding = moved;
+        else if (trigger === 'draining') this.drainMoveFailed.set(key, true);
+      }
     }
     const value = this.headerValueFor(r.server, pods, binding);
     if (value === undefined) return { refusal: sessionNotFound(requestId) };
@@ -260,7 +277,7 @@ export class SessionPinning {
    * Returns the moved binding, or undefined when it could not be moved.
    */
   private recover(replay: ReplayContext, pods: ServerPods, b: SessionBinding, trigger: RecoveryTrigger): Promise<SessionBinding | undefined> {
-    const key = `${b.server} ${b.id}`;
+    const key = recoveryKey(b);
     let pending = this.recovering.get(key);
     if (!pending) {
       pending = this.recoverOnce(replay, pods, b, trigger, key).finally(() => this.recovering.delete(key));

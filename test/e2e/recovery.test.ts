@@ -176,3 +176,27 @@ describe('session recovery: limits and failures end in 404 with the reason', () 
     assert.ok(m.stack.logs.some((l) => l.includes('session not recovered') && l.includes('"result":"limit"')), 'a log line names the reason');
   });
 });
+
+describe('session recovery: a drain with nowhere to move keeps sessions on their pod', () => {
+  let m: MeshStack;
+  let sessions: Tracked[];
+  before(async () => {
+    m = await startMeshStack({ lb: 'ring_hash', lagsMs: [0], podNames: ['pod-a', 'pod-b'], server: RECOVERY });
+    sessions = await open(m, 4);
+  });
+  after(async () => {
+    await Promise.all(sessions.map((s) => s.client.close().catch(() => undefined)));
+    await m?.stack.close();
+    await m?.mesh.close();
+  });
+
+  it('every session keeps working on its draining pod; a failed move is not retried on every request', async () => {
+    for (const name of ['pod-a', 'pod-b']) m.mesh.specs.get(name)!.drain = true;
+    m.publish();
+    for (const name of ['pod-a', 'pod-b']) await untilAdminPod(m.stack, m.pod(name).hostKey, (p) => p?.drainSource === 'annotation', `${name} draining`);
+    for (let round = 0; round < 3; round++) {
+      for (const s of sessions) assert.deepEqual(await podOf(s.client), { pod: s.pod, session: s.id });
+    }
+    assert.equal(await recoveries(m, 'no_pod'), sessions.length, 'one failed move per session, not one per request');
+  });
+});
