@@ -2,6 +2,7 @@
 // requests whose ids collide across sessions.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { EVERYTHING, INITIALIZE, connect, metric, post, startTestBridge, text, until, type TestBridge } from './harness.js';
 
 describe('bridge --shared with server-everything (stdio)', () => {
@@ -53,6 +54,17 @@ describe('bridge --shared with server-everything (stdio)', () => {
     assert.equal(text(await clients[1]!.client.callTool({ name: 'echo', arguments: { message: 'still' } })), 'Echo: still');
     assert.equal(await metric(bridge.base, 'mcpgw_bridge_children_live'), 1);
     for (const c of clients.slice(1)) await c.transport.terminateSession();
+  });
+
+  it('a server notification without a request context goes to every open GET stream', async () => {
+    const clients = await Promise.all([1, 2].map(() => connect(bridge.url)));
+    const seen = clients.map(() => [] as string[]);
+    clients.forEach((c, i) => c.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void seen[i]!.push(String(n.params.data))));
+    // server-everything logs to "its client" at once and every 5 s: on stdio that is every session.
+    await clients[0]!.client.callTool({ name: 'toggle-simulated-logging', arguments: {} });
+    await until('both sessions got a log message', () => seen.every((s) => s.length > 0));
+    await clients[0]!.client.callTool({ name: 'toggle-simulated-logging', arguments: {} });
+    for (const c of clients) await c.transport.terminateSession();
   });
 
   it('the child exiting ends every session: the next request gets 404, a new initialize starts a new child', async () => {
