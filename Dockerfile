@@ -19,7 +19,8 @@ COPY src ./src
 # Only src/ is in this stage, so dist/ holds dist/src (and any JSON that src imports).
 RUN npx tsc -p tsconfig.build.json
 
-FROM ${NODE_IMAGE}
+# The shipped image (the default target, the last stage below, is exactly this one).
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -39,3 +40,15 @@ EXPOSE 9001 9090
 # No HEALTHCHECK: Kubernetes ignores it and uses its own probes.
 ENTRYPOINT ["node", "bin/mcpgw.js"]
 CMD ["serve", "--config", "/etc/mcpgw/gateway.yaml"]
+
+# `docker build --target bridge`: the same image with `mcpgw bridge` as its command (docs/bridge.md),
+# to run a stdio MCP server as a Streamable HTTP pod. The server's command line is the container's
+# args after `--` (e.g. Kubernetes `args: ["--", "node", "server.js", "stdio"]`); flags before the
+# `--` add to or override these (`--shared`, `--max-sessions 8`). Still uid 10001.
+FROM runtime AS bridge
+EXPOSE 8080
+ENTRYPOINT ["node", "bin/mcpgw.js", "bridge", "--port", "8080"]
+CMD []
+
+# The default target: the mcpgw service image above, unchanged.
+FROM runtime

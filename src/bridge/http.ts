@@ -6,7 +6,7 @@ import { BridgeError, classify, errorMessage, idKey } from './jsonrpc.js';
 import type { BridgeMetrics } from './metrics.js';
 import { JsonReply, SseReply, type Reply } from './reply.js';
 import { SseStream } from './sse.js';
-import type { Session } from './session.js';
+import type { ClientSession as Session } from './session.js';
 import type { SessionTable } from './table.js';
 
 export interface TransportOptions {

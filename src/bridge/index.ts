@@ -33,6 +33,7 @@ export async function startBridge(options: BridgeOptions, logger: Logger, env: N
     options.maxSessions,
     metrics,
     logger,
+    options.shared,
   );
   const handler = bridgeHandler(
     table,
@@ -51,7 +52,7 @@ export async function startBridge(options: BridgeOptions, logger: Logger, env: N
     });
   });
   const port = (server.address() as AddressInfo).port;
-  logger.info({ port, path: options.path, command: options.command, maxSessions: options.maxSessions }, 'bridge listening');
+  logger.info({ port, path: options.path, command: options.command, maxSessions: options.maxSessions, shared: options.shared }, 'bridge listening');
   let closing: Promise<void> | undefined;
   return {
     port,

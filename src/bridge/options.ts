@@ -20,6 +20,8 @@ export interface BridgeOptions {
   /** Names (or `PREFIX_*`) of the bridge's environment variables the child also gets. */
   passEnv: string[];
   logLevel: string;
+  /** One child for every session (stateless servers only). */
+  shared: boolean;
 }
 
 /** What every child gets from the bridge's environment: enough to find programs and a home. */
@@ -29,8 +31,9 @@ export const BRIDGE_USAGE = `  mcpgw bridge [--port 8080] [--host 0.0.0.0] [--pa
                [--request-timeout-ms 60000] [--idle-timeout-ms 900000] [--grace-ms 10000]
                [--kill-after-ms 3000] [--max-line-bytes 4194304] [--max-body-bytes 4194304]
                [--max-in-flight 256] [--max-queued 1000] [--retry-after 5]
-               [--pass-env NAME|PREFIX_*]... [--log-level info] -- COMMAND [ARGS...]
+               [--pass-env NAME|PREFIX_*]... [--log-level info] [--shared] -- COMMAND [ARGS...]
                           serve a stdio MCP server as Streamable HTTP, one child per session
+                          (--shared: one child for every session, for stateless servers)
 `;
 
 const ints: Record<string, keyof BridgeOptions> = {
@@ -63,6 +66,7 @@ const DEFAULTS: Omit<BridgeOptions, 'command' | 'args'> = {
   retryAfterSeconds: 5,
   passEnv: [],
   logLevel: 'info',
+  shared: false,
 };
 
 export function parseBridgeArgs(argv: string[]): { ok: true; options: BridgeOptions } | { ok: false; message: string } {
@@ -82,6 +86,7 @@ export function parseBridgeArgs(argv: string[]): { ok: true; options: BridgeOpti
         path: { type: 'string' },
         'pass-env': { type: 'string', multiple: true },
         'log-level': { type: 'string' },
+        shared: { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -105,6 +110,7 @@ export function parseBridgeArgs(argv: string[]): { ok: true; options: BridgeOpti
   }
   if (Array.isArray(values['pass-env'])) options.passEnv = values['pass-env'];
   if (typeof values['log-level'] === 'string') options.logLevel = values['log-level'];
+  options.shared = values.shared === true;
   return { ok: true, options };
 }
 

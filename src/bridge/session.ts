@@ -19,6 +19,24 @@ export interface SessionLimits {
   maxInFlight: number;
 }
 
+/** What the HTTP side needs of a session: a per-session child ({@link Session}) or a view of the shared one. */
+export interface ClientSession {
+  readonly id: string;
+  readonly live: boolean;
+  readonly busy: boolean;
+  readonly ended: Promise<void>;
+  readonly stdinBacklog: number;
+  wouldExceedInFlight(n: number): boolean;
+  isPending(id: string | number): boolean;
+  fromClient(messages: unknown[], reply: Reply | undefined): void;
+  addPostStream(reply: Reply): void;
+  removePostStream(reply: Reply): void;
+  hasGetStream(): boolean;
+  openGetStream(stream: SseStream): void;
+  getStreamClosed(stream: SseStream): void;
+  end(reason: ExitReason, message?: string): Promise<void>;
+}
+
 interface Pending {
   reply: Reply;
   timer: NodeJS.Timeout;
@@ -26,7 +44,7 @@ interface Pending {
   progressToken?: string | number;
 }
 
-export class Session {
+export class Session implements ClientSession {
   private readonly child: StdioChild;
   private readonly pending = new Map<string, Pending>();
   /** Open POST streams, newest last: server messages go to the newest. */
@@ -48,6 +66,8 @@ export class Session {
     private readonly limits: SessionLimits,
     private readonly metrics: BridgeMetrics,
     logger: Logger,
+    /** Shared mode: the streams every server message without a request context goes to. */
+    private readonly fanOut?: () => SseStream[],
   ) {
     this.log = logger.child({ session: id });
     this.ended = new Promise((r) => (this.resolveEnded = r));
@@ -185,6 +205,12 @@ export class Session {
       if (!owner.reply.carry(json, this.resume)) this.pause();
       return;
     }
+    if (this.fanOut) {
+      const streams = this.fanOut();
+      for (const s of streams) this.send(s, json);
+      if (streams.length === 0) this.metrics.dropped.inc({ reason: 'no_stream' });
+      return;
+    }
     const post = [...this.streams].reverse().find((r) => r.canCarry);
     if (post) {
       if (!post.carry(json, this.resume)) this.pause();
@@ -238,10 +264,13 @@ export class Session {
     this.armIdle();
   }
 
+  /** Answers these waiting requests with an error and stops waiting for the child's answers. */
+  abandon(keys: string[], code: number, message: string, data?: unknown): void {
+    for (const key of keys) this.settle(key, (p) => p.reply.answer(key, errorMessage(p.id, code, message, data), () => undefined));
+  }
+
   private failAll(code: number, message: string, data?: unknown): void {
-    for (const key of [...this.pending.keys()]) {
-      this.settle(key, (p) => p.reply.answer(key, errorMessage(p.id, code, message, data), () => undefined));
-    }
+    this.abandon([...this.pending.keys()], code, message, data);
   }
 
   private closeStreams(): void {

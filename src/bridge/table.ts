@@ -3,13 +3,16 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ChildSpec } from './child.js';
 import type { BridgeMetrics } from './metrics.js';
-import { Session, type SessionLimits } from './session.js';
+import { Session, type ClientSession, type SessionLimits } from './session.js';
+import { SharedChild } from './shared.js';
 
-export type Admission = { ok: true; session: Session } | { ok: false; reason: 'at_capacity' | 'draining' };
+export type Admission = { ok: true; session: ClientSession } | { ok: false; reason: 'at_capacity' | 'draining' };
 
 export class SessionTable {
-  private readonly sessions = new Map<string, Session>();
+  private readonly sessions = new Map<string, ClientSession>();
   private draining = false;
+  /** Shared mode's one child; a new one starts when a session opens after it exited. */
+  private shared: SharedChild | undefined;
 
   constructor(
     private readonly spec: ChildSpec,
@@ -17,6 +20,8 @@ export class SessionTable {
     private readonly maxSessions: number,
     private readonly metrics: BridgeMetrics,
     private readonly logger: Logger,
+    /** One child for every session (stateless servers); the session cap does not apply. */
+    private readonly sharedMode = false,
   ) {}
 
   get size(): number {
@@ -27,14 +32,20 @@ export class SessionTable {
   notReadyReasons(): string[] {
     const reasons: string[] = [];
     if (this.draining) reasons.push('shutting down');
-    if (this.sessions.size >= this.maxSessions) reasons.push(`at the cap of ${this.maxSessions} live sessions`);
+    if (!this.sharedMode && this.sessions.size >= this.maxSessions) reasons.push(`at the cap of ${this.maxSessions} live sessions`);
     return reasons;
   }
 
   open(): Admission {
     if (this.draining) return { ok: false, reason: 'draining' };
-    if (this.sessions.size >= this.maxSessions) return { ok: false, reason: 'at_capacity' };
-    const session = new Session(randomUUID(), this.spec, this.limits, this.metrics, this.logger);
+    let session: ClientSession;
+    if (this.sharedMode) {
+      if (!this.shared?.core.live) this.shared = new SharedChild(this.spec, this.limits, this.metrics, this.logger);
+      session = this.shared.open(randomUUID());
+    } else {
+      if (this.sessions.size >= this.maxSessions) return { ok: false, reason: 'at_capacity' };
+      session = new Session(randomUUID(), this.spec, this.limits, this.metrics, this.logger);
+    }
     this.sessions.set(session.id, session);
     // The child's exit ends the session whatever caused it; the next request for it gets 404.
     void session.ended.then(() => this.sessions.delete(session.id));
@@ -42,7 +53,7 @@ export class SessionTable {
   }
 
   /** Only a session whose child still runs: an ended one is as gone as one never made. */
-  get(id: string): Session | undefined {
+  get(id: string): ClientSession | undefined {
     const s = this.sessions.get(id);
     return s?.live ? s : undefined;
   }
@@ -57,6 +68,7 @@ export class SessionTable {
     while (Date.now() < deadline && [...this.sessions.values()].some((s) => s.busy)) {
       await new Promise((r) => setTimeout(r, Math.min(100, Math.max(1, deadline - Date.now()))));
     }
-    await Promise.all([...this.sessions.values()].map((s) => s.end('shutdown', 'the bridge is shutting down')));
+    const why = 'the bridge is shutting down';
+    await Promise.all([this.shared?.core.end('shutdown', why), ...[...this.sessions.values()].map((s) => s.end('shutdown', why))]);
   }
 }

@@ -26,6 +26,9 @@ function instructions(text: string): Instruction[] {
     });
 }
 
+/** A stage's name: `FROM image AS name`. */
+const stageName = (stage: Instruction[]): string | undefined => /\sAS\s+(\S+)$/i.exec(stage[0]?.args ?? '')?.[1];
+
 /** Instructions grouped by stage (each FROM starts one). */
 function stages(all: Instruction[]): Instruction[][] {
   const out: Instruction[][] = [];
@@ -42,7 +45,23 @@ const SECRET_FILE = /(^|\/)(\.npmrc|\.env[^/]*|id_rsa[^/]*|[^/]*\.pem|[^/]*\.key
 describe('Dockerfile', () => {
   const all = instructions(readText('Dockerfile'));
   const byStage = stages(all);
-  const final = byStage.at(-1) ?? [];
+  // The shipped image is the `runtime` stage; the default target (the last stage) is that image unchanged.
+  const final = byStage.find((st) => stageName(st) === 'runtime') ?? [];
+  const bridge = byStage.find((st) => stageName(st) === 'bridge') ?? [];
+
+  test('the default target is the runtime image unchanged; the bridge target is that image with `mcpgw bridge` as its command', () => {
+    assert.deepEqual(byStage.at(-1), [{ op: 'FROM', args: 'runtime' }]);
+    assert.equal(bridge[0]?.args, 'runtime AS bridge');
+    const bin = (JSON.parse(readText('package.json')) as { bin: Record<string, string> }).bin['mcpgw'];
+    const entrypoint = JSON.parse(bridge.find((i) => i.op === 'ENTRYPOINT')?.args ?? '[]') as string[];
+    assert.deepEqual(entrypoint.slice(0, 3), ['node', bin, 'bridge']);
+    const port = entrypoint[entrypoint.indexOf('--port') + 1];
+    assert.ok(bridge.some((i) => i.op === 'EXPOSE' && i.args.split(/\s+/).includes(port ?? '')), `the bridge port ${port} is exposed`);
+    // The inherited `serve` command is dropped: the server's command line comes as the container's args.
+    assert.deepEqual(JSON.parse(bridge.find((i) => i.op === 'CMD')?.args ?? 'null'), []);
+    assert.ok(!bridge.some((i) => i.op === 'USER' || i.op === 'RUN'), 'the bridge target keeps the runtime user (10001) and adds nothing');
+    assert.ok(readText('docs/bridge.md').includes('--target bridge'), 'docs/bridge.md says how to build it');
+  });
 
   test('is multi-stage and the final stage takes only build output from the build stage', () => {
     assert.ok(byStage.length >= 2, 'one stage compiles, another ships');
@@ -145,7 +164,9 @@ describe('the supported Node.js runtime', () => {
   const imageMajor = Number(/^node:(\d+)-/.exec(image)?.[1]);
 
   test('both stages build on the one NODE_IMAGE: a Node LTS line, by tag or pinned by digest', () => {
-    assert.deepEqual(all.filter((i) => i.op === 'FROM').map((i) => i.args.split(/\s+/)[0]), ['${NODE_IMAGE}', '${NODE_IMAGE}']);
+    const bases = all.filter((i) => i.op === 'FROM').map((i) => i.args.split(/\s+/)[0]);
+    // The other stages (bridge, the default target) build on the runtime stage.
+    assert.deepEqual(bases.filter((b) => b !== 'runtime'), ['${NODE_IMAGE}', '${NODE_IMAGE}']);
     assert.match(image, /^node:\d+-(bookworm|trixie)-slim(@sha256:[0-9a-f]{64})?$/);
     assert.equal(imageMajor % 2, 0, 'even majors become LTS; odd ones never do');
     assert.ok(imageMajor >= 22, `Node ${imageMajor} is past its end of life`);
