@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, type McpPod } from '../fixtures/index.js';
 import { startRedis, type RedisProcess } from '../support/redis.js';
-import { adminPods, startMeshStack, until, untilAdminPod, type MeshStack } from './mesh.js';
+import { adminPods, startMeshStack, until, untilAdminPod, type MeshStack, type MeshStackOptions } from './mesh.js';
 import { podOf } from './pinning.js';
 
 type Client = Awaited<ReturnType<typeof connectClient>>;
@@ -43,20 +43,26 @@ async function killAndRemove(m: MeshStack, name: string): Promise<void> {
 const recoveries = async (m: MeshStack, result = 'ok') =>
   (await Promise.all(m.stack.gateways.map(async (g) => (await g.metrics.sessionRecoveries.get()).values.filter((v) => v.labels.result === result).reduce((n, v) => n + v.value, 0)))).reduce((a, b) => a + b, 0);
 
-describe('session recovery: a killed pod’s sessions continue on other pods', () => {
-  let m: MeshStack;
-  let sessions: Tracked[];
+/** Registers the suite's before / after hooks: a mesh stack with `n` open sessions, closed afterwards. */
+function withSessions(options: () => MeshStackOptions, n: number): { m: MeshStack; sessions: Tracked[] } {
+  const f = { sessions: [] } as unknown as { m: MeshStack; sessions: Tracked[] };
   before(async () => {
-    m = await startMeshStack({ lb: 'ring_hash', lagsMs: [0], podNames: ['pod-a', 'pod-b', 'pod-c'], server: RECOVERY });
-    sessions = await open(m, 48);
+    f.m = await startMeshStack(options());
+    f.sessions = await open(f.m, n);
   });
   after(async () => {
-    await Promise.all(sessions.map((s) => s.client.close().catch(() => undefined)));
-    await m?.stack.close();
-    await m?.mesh.close();
+    await Promise.all(f.sessions.map((s) => s.client.close().catch(() => undefined)));
+    await f.m?.stack.close();
+    await f.m?.mesh.close();
   });
+  return f;
+}
+
+describe('session recovery: a killed pod’s sessions continue on other pods', () => {
+  const f = withSessions(() => ({ lb: 'ring_hash', lagsMs: [0], podNames: ['pod-a', 'pod-b', 'pod-c'], server: RECOVERY }), 48);
 
   it('every client’s next call succeeds on another pod with its own session id; the pods see the new ids', async () => {
+    const { m, sessions } = f;
     const onA = sessions.filter((s) => s.pod === 'pod-a');
     assert.ok(onA.length >= 10, `pod-a holds ${onA.length} sessions`);
     await killAndRemove(m, 'pod-a');
@@ -80,6 +86,7 @@ describe('session recovery: a killed pod’s sessions continue on other pods', (
   });
 
   it('DELETE of a moved session ends it on its new pod', async () => {
+    const { m, sessions } = f;
     const s = sessions.find((x) => x.pod === 'pod-a')!;
     await s.transport.terminateSession();
     await until(async () => (await adminPods(m.stack)).reduce((n, p) => n + p.liveSessions, 0) === sessions.length - 1, 'the binding ended');
@@ -88,19 +95,10 @@ describe('session recovery: a killed pod’s sessions continue on other pods', (
 });
 
 describe('session recovery: draining migrates sessions before the deadline', () => {
-  let m: MeshStack;
-  let sessions: Tracked[];
-  before(async () => {
-    m = await startMeshStack({ lb: 'maglev', lagsMs: [0], podNames: ['pod-a', 'pod-b'], server: { ...RECOVERY, affinity: { loadBalancer: 'maglev', convergenceSeconds: 0 } } });
-    sessions = await open(m, 12);
-  });
-  after(async () => {
-    await Promise.all(sessions.map((s) => s.client.close().catch(() => undefined)));
-    await m?.stack.close();
-    await m?.mesh.close();
-  });
+  const f = withSessions(() => ({ lb: 'maglev', lagsMs: [0], podNames: ['pod-a', 'pod-b'], server: { ...RECOVERY, affinity: { loadBalancer: 'maglev', convergenceSeconds: 0 } } }), 12);
 
   it('every session of the drained pod moves at its next request; the pod ends with zero live sessions and was told to forget them', async () => {
+    const { m, sessions } = f;
     const b = m.pod('pod-b');
     const onB = sessions.filter((s) => s.pod === 'pod-b');
     assert.ok(onB.length > 0);
@@ -119,29 +117,17 @@ describe('session recovery: draining migrates sessions before the deadline', () 
 });
 
 describe('session recovery: two replicas on Redis, one session hit through both', () => {
-  let m: MeshStack;
   let redis: RedisProcess;
-  let s: Tracked;
-  before(async () => {
-    redis = await startRedis();
-    m = await startMeshStack({
-      lb: 'ring_hash',
-      lagsMs: [0],
-      podNames: ['pod-a', 'pod-b'],
-      server: RECOVERY,
-      top: { store: { kind: 'redis', url: redis.url, keyPrefix: `rec${process.pid}:` } },
-      replicas: 2,
-    });
-    [s] = await open(m, 1) as [Tracked];
-  });
-  after(async () => {
-    await s?.client.close().catch(() => undefined);
-    await m?.stack.close();
-    await m?.mesh.close();
-    await redis?.stop();
-  });
+  before(async () => (redis = await startRedis()));
+  const f = withSessions(
+    () => ({ lb: 'ring_hash', lagsMs: [0], podNames: ['pod-a', 'pod-b'], server: RECOVERY, top: { store: { kind: 'redis', url: redis.url, keyPrefix: `rec${process.pid}:` } }, replicas: 2 }),
+    1,
+  );
+  after(async () => redis?.stop());
 
   it('concurrent requests through both replicas trigger one handshake and all succeed on the new pod', async () => {
+    const { m } = f;
+    const s = f.sessions[0]!;
     const other = s.pod === 'pod-a' ? m.pod('pod-b') : m.pod('pod-a');
     await killAndRemove(m, s.pod);
     const before = initializesOn(other);
@@ -155,19 +141,11 @@ describe('session recovery: two replicas on Redis, one session hit through both'
 });
 
 describe('session recovery: limits and failures end in 404 with the reason', () => {
-  let m: MeshStack;
-  let s: Tracked;
-  before(async () => {
-    m = await startMeshStack({ lb: 'ring_hash', lagsMs: [0], podNames: ['pod-a', 'pod-b', 'pod-c'], server: { ...RECOVERY, recovery: { mode: 'reinitialize', maxPerSession: 1 } } });
-    [s] = await open(m, 1) as [Tracked];
-  });
-  after(async () => {
-    await s?.client.close().catch(() => undefined);
-    await m?.stack.close();
-    await m?.mesh.close();
-  });
+  const f = withSessions(() => ({ lb: 'ring_hash', lagsMs: [0], podNames: ['pod-a', 'pod-b', 'pod-c'], server: { ...RECOVERY, recovery: { mode: 'reinitialize', maxPerSession: 1 } } }), 1);
 
   it('the first loss is recovered; past maxPerSession the client gets 404 and the log says why', async () => {
+    const { m } = f;
+    const s = f.sessions[0]!;
     await killAndRemove(m, s.pod);
     const moved = await podOf(s.client);
     await killAndRemove(m, moved.pod);
@@ -178,19 +156,10 @@ describe('session recovery: limits and failures end in 404 with the reason', () 
 });
 
 describe('session recovery: a drain with nowhere to move keeps sessions on their pod', () => {
-  let m: MeshStack;
-  let sessions: Tracked[];
-  before(async () => {
-    m = await startMeshStack({ lb: 'ring_hash', lagsMs: [0], podNames: ['pod-a', 'pod-b'], server: RECOVERY });
-    sessions = await open(m, 4);
-  });
-  after(async () => {
-    await Promise.all(sessions.map((s) => s.client.close().catch(() => undefined)));
-    await m?.stack.close();
-    await m?.mesh.close();
-  });
+  const f = withSessions(() => ({ lb: 'ring_hash', lagsMs: [0], podNames: ['pod-a', 'pod-b'], server: RECOVERY }), 4);
 
   it('every session keeps working on its draining pod; a failed move is not retried on every request', async () => {
+    const { m, sessions } = f;
     for (const name of ['pod-a', 'pod-b']) m.mesh.specs.get(name)!.drain = true;
     m.publish();
     for (const name of ['pod-a', 'pod-b']) await untilAdminPod(m.stack, m.pod(name).hostKey, (p) => p?.drainSource === 'annotation', `${name} draining`);
