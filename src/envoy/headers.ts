@@ -26,7 +26,8 @@ export function headerLookup(map: HeaderMap | undefined): (name: string) => stri
     if (name === name.toLowerCase()) {
       for (const h of list) {
         const k = h.key;
-        if (k.length !== name.length || (k !== name && k.toLowerCase() !== name)) continue;
+        // No length shortcut: lower-casing can change a non-ASCII key's length ("İ" → "i̇").
+        if (k !== name && k.toLowerCase() !== name) continue;
         const v = headerValueText(h);
         out = out === undefined ? v : `${out},${v}`;
       }

@@ -90,3 +90,8 @@ test('the SSE list rewriter never throws on any bytes, in any chunking', () => {
     { numRuns: 3000 },
   );
 });
+
+test('a non-ASCII header key whose lower case is longer is found as the record finds it', () => {
+  const map = { headers: [{ key: 'İ', value: 'x' }] };
+  assert.equal(headerLookup(map)('İ'.toLowerCase()), headerRecord(map)['İ'.toLowerCase()]);
+});
