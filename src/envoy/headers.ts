@@ -39,7 +39,8 @@ export function headerLookup(map: HeaderMap | undefined): (name: string) => stri
 
 /** Lower-case name → value; repeated headers joined with ',' as ext_authz does. */
 export function headerRecord(map: HeaderMap | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a client's header named "constructor" or "__proto__" is just a header.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const h of map?.headers ?? []) {
     const key = h.key.toLowerCase();
     const v = headerValueText(h);

@@ -95,3 +95,12 @@ test('a non-ASCII header key whose lower case is longer is found as the record f
   const map = { headers: [{ key: 'İ', value: 'x' }] };
   assert.equal(headerLookup(map)('İ'.toLowerCase()), headerRecord(map)['İ'.toLowerCase()]);
 });
+
+test('header names that are Object.prototype members are plain headers', () => {
+  const map = { headers: [{ key: '__proto__', value: 'a' }, { key: 'constructor', value: 'b' }] };
+  const record = headerRecord(map);
+  assert.equal(record['__proto__'], 'a');
+  assert.equal(record['constructor'], 'b');
+  assert.equal(record['tostring'], undefined);
+  assert.equal(headerLookup(map)('constructor'), 'b');
+});
