@@ -3,7 +3,7 @@
 // the pod with the identity headers mcpgw would inject. Bounded in time and in what it reads.
 import { request } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { createParser } from 'eventsource-parser';
+import { responseMessages } from '../mcp/index.js';
 
 export interface HandshakeRequest {
   /** Envoy host key "ip:port" of the pod (IPv6 as "[addr]:port"). */
@@ -38,7 +38,7 @@ interface PodResponse {
   status: number;
   sessionId?: string;
   contentType: string;
-  body: string;
+  body: Buffer;
 }
 
 function send(r: Omit<HandshakeRequest, 'params' | 'sendInitialized'>, method: 'POST' | 'DELETE', body: string | undefined, sessionId: string | undefined, signal: AbortSignal): Promise<PodResponse> {
@@ -56,14 +56,15 @@ function send(r: Omit<HandshakeRequest, 'params' | 'sendInitialized'>, method: '
         if (size > MAX_RESPONSE_BYTES) return req.destroy(new Error(`answer larger than ${MAX_RESPONSE_BYTES} bytes`));
         chunks.push(c);
         // An SSE answer may stay open after the result: the first complete message is enough.
-        if (String(res.headers['content-type'] ?? '').includes('text/event-stream') && firstSseData(Buffer.concat(chunks).toString('utf8'))) res.destroy();
+        const contentType = String(res.headers['content-type'] ?? '');
+        if (contentType.includes('text/event-stream') && responseMessages(Buffer.concat(chunks), contentType).length) res.destroy();
       });
       const done = () =>
         resolve({
           status: res.statusCode ?? 0,
           ...(typeof res.headers['mcp-session-id'] === 'string' ? { sessionId: res.headers['mcp-session-id'] } : {}),
           contentType: String(res.headers['content-type'] ?? ''),
-          body: Buffer.concat(chunks).toString('utf8'),
+          body: Buffer.concat(chunks),
         });
       res.on('end', done);
       res.on('close', done);
@@ -74,21 +75,10 @@ function send(r: Omit<HandshakeRequest, 'params' | 'sendInitialized'>, method: '
   });
 }
 
-function firstSseData(text: string): string | undefined {
-  let data: string | undefined;
-  const parser = createParser({ onEvent: (e) => (data ??= e.data) });
-  parser.feed(text);
-  return data;
-}
-
 /** The JSON-RPC answer of an initialize, from a JSON or an SSE body. */
 function initializeAnswer(res: PodResponse): { result?: unknown; error?: unknown } | undefined {
-  const text = res.contentType.includes('text/event-stream') ? firstSseData(res.body) : res.body;
-  try {
-    return text === undefined ? undefined : (JSON.parse(text) as { result?: unknown; error?: unknown });
-  } catch {
-    return undefined;
-  }
+  const [answer] = responseMessages(res.body, res.contentType);
+  return typeof answer === 'object' && answer !== null ? (answer as { result?: unknown; error?: unknown }) : undefined;
 }
 
 export class HttpSessionHandshake implements SessionHandshake {
