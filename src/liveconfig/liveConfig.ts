@@ -26,6 +26,7 @@ export class LiveConfig implements ConfigCatalog {
   private readonly changedIn = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
   private stopWatch?: () => void;
+  private apiRead = false;
   private readonly versionInfo: Gauge<'version'>;
   private readonly reloads: Counter<'source' | 'result'>;
 
@@ -60,10 +61,18 @@ export class LiveConfig implements ConfigCatalog {
     return this.entryOf(name);
   }
 
-  /** Reads the API source (and follows it: other replicas' applies arrive through the store). */
-  async start(): Promise<void> {
+  /**
+   * Follows the API source: other replicas' applies arrive through the store. Does not wait for the
+   * store (it may still be connecting); readiness waits for the first read instead.
+   */
+  start(): void {
     this.stopWatch = this.deps.apiStore.watch(() => void this.syncApi());
-    await this.syncApi();
+    void this.syncApi();
+  }
+
+  /** The API-applied servers have been read at least once (a replica serves the whole configuration). */
+  get synced(): boolean {
+    return this.apiRead;
   }
 
   stop(): void {
@@ -154,13 +163,14 @@ export class LiveConfig implements ConfigCatalog {
     try {
       stored = await this.deps.apiStore.load();
     } catch (err) {
-      this.deps.logger.warn({ err: (err as Error).message }, 'API-applied servers not read; keeping the running ones');
+      // Before the first read the store is usually still connecting: the watch's resync reads again.
+      if (this.apiRead) this.deps.logger.warn({ err: (err as Error).message }, 'API-applied servers not read; keeping the running ones');
       return;
     }
     await this.enqueue(async () => {
       const api = new Map([...stored].map(([name, item]) => [name, { name, item }]));
-      if (JSON.stringify([...api]) === JSON.stringify([...this.sources.api])) return;
-      await this.change({ ...this.sources, api }, { source: 'api', ref: 'store' });
+      if (JSON.stringify([...api]) !== JSON.stringify([...this.sources.api])) await this.change({ ...this.sources, api }, { source: 'api', ref: 'store' });
+      this.apiRead = true;
     });
   }
 

@@ -176,7 +176,7 @@ export class GatewayService {
     this.ops = new OpsListener({ notReadyReasons: () => this.notReadyReasons() }, this.metrics.registry, admin);
     pods.start();
     await drains.start();
-    await live.start();
+    live.start();
     this.watchMcpServers(c, live);
     const grpcPort = await this.grpc.listen(grpcAddr.host, grpcAddr.port, grpcCredentials);
     const httpPort = await this.ops.listen(httpAddr.host, httpAddr.port);
@@ -262,6 +262,7 @@ export class GatewayService {
     if (!this.store || !this.pods) return ['starting'];
     const reasons = this.pods.unsynced().map((s) => `endpoints of server "${s}" not listed yet`);
     if (this.mcpServers && !this.mcpServers.synced) reasons.push('MCPServer resources not listed yet');
+    if (this.live && !this.live.synced) reasons.push('API-applied servers not read from the store yet');
     try {
       await withTimeout(this.store.ping(), STORE_PING_TIMEOUT_MS);
       this.storeAnswered = true;
