@@ -2,7 +2,7 @@
 // endpoint watches; starts them in serve(), stops them in close().
 import { parseListenAddress, type ConfigResult, type GatewayConfig } from '../config/index.js';
 import { SessionPinning } from '../core/index.js';
-import { LiveConfig, McpServerWatch, apiServerStore, type ConfigCatalog } from '../liveconfig/index.js';
+import { ConfigMetrics, LiveConfig, McpServerWatch, apiServerStore, type ConfigCatalog } from '../liveconfig/index.js';
 import { loadKubeConfig } from '../endpoints/index.js';
 import { MemoryDrainMarks, PodDirectory, RedisDrainMarks, loadXxh64, type DrainMarks, type PodDirectoryDeps } from '../routing/index.js';
 import { HttpSessionHandshake, createRecoveryLock, createSessionRegistry, type SessionRegistry } from '../sessions/index.js';
@@ -148,7 +148,7 @@ export class GatewayService {
     }));
     const live = (this.live = new LiveConfig(c, this.options.configPath ?? '(inline)', {
       logger: this.logger,
-      registry: this.metrics.registry,
+      metrics: new ConfigMetrics(this.metrics.registry),
       apiStore: apiServerStore(store, this.logger),
       activate: (config, version) => this.activate(config, version),
     }));
