@@ -27,6 +27,8 @@ export class LiveConfig implements ConfigCatalog {
   private queue: Promise<unknown> = Promise.resolve();
   private stopWatch?: () => void;
   private apiRead = false;
+  /** The stored API servers as last read. */
+  private lastRead = '';
 
   constructor(
     file: GatewayConfig,
@@ -164,10 +166,30 @@ export class LiveConfig implements ConfigCatalog {
       return;
     }
     await this.enqueue(async () => {
-      const api = new Map([...stored].map(([name, item]) => [name, { name, item }]));
-      if (JSON.stringify([...api]) !== JSON.stringify([...this.sources.api])) await this.change({ ...this.sources, api }, { source: 'api', ref: 'store' });
+      const all = new Map([...stored].map(([name, item]) => [name, { name, item }]));
+      // Compared with what was last read, so a stored entry this replica refuses is logged once, not every re-read.
+      const read = JSON.stringify([...all].sort(([a], [b]) => a.localeCompare(b)));
+      if (read !== this.lastRead && JSON.stringify([...all]) !== JSON.stringify([...this.sources.api])) await this.change({ ...this.sources, api: this.acceptable(all) }, { source: 'api', ref: 'store' });
+      this.lastRead = read;
       this.apiRead = true;
     });
+  }
+
+  /**
+   * The stored servers this replica can serve: all of them normally; when the set does not validate
+   * here (written by another version, or clashing with this replica's file), each one that does not
+   * fit is left out and logged, so one bad entry never holds back the others.
+   */
+  private acceptable(all: Map<string, DeclaredServer>): Map<string, DeclaredServer> {
+    if (compose({ ...this.sources, api: all }).ok) return all;
+    const kept = new Map<string, DeclaredServer>();
+    for (const [name, d] of [...all].sort(([a], [b]) => a.localeCompare(b))) {
+      const item: ChangedItem = { source: 'api', ref: name };
+      const r = compose({ ...this.sources, api: new Map(kept).set(name, d) }, item);
+      if (r.ok) kept.set(name, d);
+      else this.refused('api', item, r.problems);
+    }
+    return kept;
   }
 
   /** Composes, validates and activates; the sources change only once the new runtime serves. */
