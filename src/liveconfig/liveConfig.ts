@@ -27,6 +27,7 @@ export class LiveConfig implements ConfigCatalog {
   private queue: Promise<unknown> = Promise.resolve();
   private stopWatch?: () => void;
   private apiRead = false;
+  private readonly appliedListeners = new Set<() => void>();
   /** The stored API servers as last read. */
   private lastRead = '';
 
@@ -57,6 +58,16 @@ export class LiveConfig implements ConfigCatalog {
 
   server(name: string): ServerEntry | undefined {
     return this.entryOf(name);
+  }
+
+  originOf(name: string): ChangedItem | undefined {
+    return this.current.origins.get(name);
+  }
+
+  /** Calls `listener` after every applied change. Returns the unsubscribe. */
+  onApplied(listener: () => void): () => void {
+    this.appliedListeners.add(listener);
+    return () => void this.appliedListeners.delete(listener);
   }
 
   /**
@@ -133,7 +144,7 @@ export class LiveConfig implements ConfigCatalog {
    * An MCPServer appeared, changed (`server`) or went away (undefined). Resolves with the outcome for
    * its status: ok, or the problems that kept it (and its previous version, if any, keeps serving).
    */
-  async setKubernetes(ref: string, server: DeclaredServer | undefined): Promise<{ ok: true; overriddenBy?: ChangedItem } | { ok: false; problems: ConfigProblem[] }> {
+  async setKubernetes(ref: string, server: DeclaredServer | undefined): Promise<{ ok: true } | { ok: false; problems: ConfigProblem[] }> {
     return this.enqueue(async () => {
       const item: ChangedItem = { source: 'kubernetes', ref };
       const kubernetes = new Map(this.sources.kubernetes);
@@ -149,9 +160,7 @@ export class LiveConfig implements ConfigCatalog {
         return { ok: true as const };
       }
       const r = await this.change({ ...this.sources, kubernetes }, item);
-      if (!r.ok) return { ok: false as const, problems: r.problems };
-      const origin = server && this.current.origins.get(server.name);
-      return origin && (origin.source !== 'kubernetes' || origin.ref !== ref) ? { ok: true as const, overriddenBy: origin } : { ok: true as const };
+      return r.ok ? { ok: true as const } : { ok: false as const, problems: r.problems };
     });
   }
 
@@ -229,6 +238,7 @@ export class LiveConfig implements ConfigCatalog {
     this.deps.metrics.running(r.version);
     this.deps.metrics.reloads.inc({ source: item.source, result: 'applied' });
     this.deps.logger.info({ version: r.version, previous: before.version, source: item.source, ref: item.ref, added, changed, removed }, 'configuration applied');
+    for (const l of this.appliedListeners) l();
     return { ok: true, result: 'applied' };
   }
 
