@@ -80,6 +80,11 @@ export type Decision = (Allow | Deny | Respond) & { subject?: Subject };
 
 export const JSON_CONTENT_TYPE: HeaderToSet = { name: 'content-type', value: 'application/json' };
 
+/** A refusal with `Retry-After` when the client should simply try again. */
+export function refusedWith(r: McpRefusal, summary: RequestSummary, retryAfter?: number): Deny {
+  return denyWith(r, summary, retryAfter === undefined ? [] : [{ name: 'retry-after', value: String(retryAfter) }]);
+}
+
 export function denyWith(r: McpRefusal, summary: RequestSummary, extraHeaders: readonly HeaderToSet[] = []): Deny {
   return { kind: 'deny', status: r.status, headers: [JSON_CONTENT_TYPE, ...extraHeaders], body: jsonRpcErrorBody(r), reason: r.reason, summary };
 }

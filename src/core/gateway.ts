@@ -24,9 +24,11 @@ import type { Authenticator, Principal } from './identityPort.js';
 import type { Limiter, LimitLease, LimitVerdict } from './limitPort.js';
 import { limitRefusal } from './limitRefusal.js';
 import { carriesBody, checkMethod } from './httpMethod.js';
-import { JSON_CONTENT_TYPE, denyWith, type Allow, type Decision, type Deny, type HeaderToSet, type LimitHold, type ListPlan, type RequestSummary, type Respond } from './decision.js';
+import { JSON_CONTENT_TYPE, denyWith, refusedWith, type Allow, type Decision, type Deny, type HeaderToSet, type LimitHold, type ListPlan, type RequestSummary, type Respond } from './decision.js';
 import { MCP_METHOD_HEADER, MCP_NAME_HEADER, MCP_PRINCIPAL_HEADER, MCP_SCOPES_HEADER, MCP_TENANT_HEADER, ownedHeaderMutation } from './ownedHeaders.js';
-import type { SessionPinning } from './pinning.js';
+import type { ResponseView, SessionPinning } from './pinning.js';
+import { ResponsePhase, type ResponseDecision, type ResponsePlan, type UpstreamResponse } from './response.js';
+import type { BodyNeed, BodyReader } from './responseBody.js';
 import type { HttpRequestView } from './request.js';
 import { ServerTable, hostOf, type CompiledServer } from './servers.js';
 
@@ -68,6 +70,7 @@ export class Gateway {
   private readonly rejectUnmatched: boolean;
   /** Envoy runs a hook that sees every request's body and response (config `extProc`). */
   private readonly responseHookRuns: boolean;
+  private readonly response: ResponsePhase;
 
   constructor(
     config: GatewayConfig,
@@ -77,6 +80,7 @@ export class Gateway {
     this.limits = config.requests;
     this.rejectUnmatched = config.unmatchedRequests === 'reject';
     this.responseHookRuns = config.extProc;
+    this.response = new ResponsePhase({ ...(deps.pinning ? { pinning: deps.pinning } : {}), bindLimits: (leases, id) => this.bindLimits(leases, id) });
     const credentialHeaders = ['authorization', 'dpop', config.identity.apiKeyHeader];
     for (const s of config.servers) {
       const server = this.servers.byName(s.name);
@@ -87,10 +91,6 @@ export class Gateway {
         strip: s.upstream.passAuthorization ? [] : credentialHeaders,
       });
     }
-  }
-
-  get pinning(): SessionPinning | undefined {
-    return this.deps.pinning;
   }
 
   /**
@@ -160,7 +160,7 @@ export class Gateway {
           upstreamHeaders: [...allow.setHeaders],
           ...(principal ? { principal: principal.id } : {}),
         });
-        if ('refusal' in pinned) return this.refuse(pinned.refusal, summary, pinned.retryAfter);
+        if ('refusal' in pinned) return refusedWith(pinned.refusal, summary, pinned.retryAfter);
         if (pinned.affinity) {
           allow.setHeaders.push(pinned.affinity);
           allow.removeHeaders = allow.removeHeaders.filter((h) => h !== pinned.affinity?.name);
@@ -222,14 +222,22 @@ export class Gateway {
   }
 
   /** The session a response named takes over the request's session-cap reservations. Never rejects. */
-  async bindLimits(leases: readonly LimitLease[], sessionId: string): Promise<void> {
+  private async bindLimits(leases: readonly LimitLease[], sessionId: string): Promise<void> {
     const limiter = this.deps.limiter;
     if (limiter && leases.length) await Promise.all(leases.map((l) => limiter.bindSession(l, sessionId)));
   }
 
-  /** A refusal as a Deny, with `Retry-After` when the client should simply try again. */
-  refuse(r: McpRefusal, summary: RequestSummary, retryAfter?: number): Deny {
-    return denyWith(r, summary, retryAfter === undefined ? [] : [{ name: 'retry-after', value: String(retryAfter) }]);
+  /**
+   * Decides what happens to a response (only a hook that sees responses asks): session bindings and
+   * losses, list filtering, what of the body to read, or a replacement answer.
+   */
+  decideResponse(plan: ResponsePlan, res: UpstreamResponse): Promise<ResponseDecision> {
+    return this.response.decide(plan, res);
+  }
+
+  /** Reads the response body a response decision asked for; one reader per response. */
+  readResponseBody(plan: ResponsePlan, need: BodyNeed, res: ResponseView): BodyReader {
+    return this.response.reader(plan, need, res);
   }
 
   /**

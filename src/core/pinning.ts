@@ -2,6 +2,7 @@
 // (ARCHITECTURE.md, "Sessions and pod pinning"). Every lost session is a 404, never another pod.
 import { LRUCache } from 'lru-cache';
 import type { HeaderToSet } from './header.js';
+import type { BodyRead } from './responseBody.js';
 import type { HttpRequestView } from './request.js';
 import {
   ErrorCode,
@@ -113,9 +114,12 @@ export interface ResponseView {
   upstreamAddress?: string;
 }
 
-/** What the response phase asks of the adapter. */
+/**
+ * What pinning makes of a response: let it pass (reading its body first when only the body can tell:
+ * `whole` at once, or in `chunks` as they come), or replace it.
+ */
 export type ResponseStep =
-  | { kind: 'continue'; readBody?: 'BUFFERED' | 'STREAMED'; setHeaders?: HeaderToSet[] }
+  | { kind: 'continue'; readBody?: BodyRead; setHeaders?: HeaderToSet[] }
   | { kind: 'replace'; refusal: McpRefusal; retryAfter?: number };
 
 const RETRY_AFTER_SECONDS = 5;
@@ -385,24 +389,24 @@ export class SessionPinning {
       case 'new':
         if (!ok) return { kind: 'continue' };
         if (plan.sessionKind === 'legacy-sse') {
-          return (res.header('content-type') ?? '').includes('text/event-stream') ? { kind: 'continue', readBody: 'STREAMED' } : { kind: 'continue' };
+          return (res.header('content-type') ?? '').includes('text/event-stream') ? { kind: 'continue', readBody: 'chunks' } : { kind: 'continue' };
         }
         return this.bind(plan, res.header('mcp-session-id'), res);
       case 'bound':
         // Only the session's own pod can say its session is gone; another pod's word is a lagging
         // Envoy's misroute, and the session must survive it (docs/operations.md, "Convergence").
         if (misrouted(plan.binding, res)) {
-          if (res.status === 400) return { kind: 'continue', readBody: 'BUFFERED' };
+          if (res.status === 400) return { kind: 'continue', readBody: 'whole' };
           return this.misroute(plan, res.status === 404 ? 'session_not_found' : 'answered');
         }
         if (res.status === 404) return this.lostOnItsPod(plan, false);
-        if (res.status === 400) return { kind: 'continue', readBody: 'BUFFERED' };
+        if (res.status === 400) return { kind: 'continue', readBody: 'whole' };
         if (plan.deleting && ok) this.end(plan.binding, 'deleted');
         // A recovered session: the client keeps seeing its own id.
         if (plan.binding.upstreamId && res.header('mcp-session-id') !== undefined) return { kind: 'continue', setHeaders: [{ name: 'mcp-session-id', value: plan.binding.id }] };
         return { kind: 'continue' };
       case 'task':
-        return ok ? { kind: 'continue', readBody: 'BUFFERED' } : { kind: 'continue' };
+        return ok ? { kind: 'continue', readBody: 'whole' } : { kind: 'continue' };
     }
   }
 
