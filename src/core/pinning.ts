@@ -2,7 +2,6 @@
 // (ARCHITECTURE.md, "Sessions and pod pinning"). Every lost session is a 404, never another pod.
 import { LRUCache } from 'lru-cache';
 import type { HeaderToSet } from './header.js';
-import type { BodyRead } from './responseBody.js';
 import type { HttpRequestView } from './request.js';
 import {
   ErrorCode,
@@ -114,10 +113,10 @@ export interface ResponseView {
   upstreamAddress?: string;
 }
 
-/**
- * What pinning makes of a response: let it pass (reading its body first when only the body can tell:
- * `whole` at once, or in `chunks` as they come), or replace it.
- */
+/** How much of a response body must be seen at once: `whole` (a JSON result or error to read), or `chunks` as they pass (SSE, long streams). */
+export type BodyRead = 'whole' | 'chunks';
+
+/** What pinning makes of a response: let it pass (reading its body first when only the body can tell), or replace it. */
 export type ResponseStep =
   | { kind: 'continue'; readBody?: BodyRead; setHeaders?: HeaderToSet[] }
   | { kind: 'replace'; refusal: McpRefusal; retryAfter?: number };

@@ -3,9 +3,9 @@
 // ext_proc adapter maps a BodyNeed to Envoy's processing mode (whole → BUFFERED, chunks → STREAMED).
 import { SseListRewriter, filterJsonBody } from '../mcp/index.js';
 import type { Deny, ListPlan } from './decision.js';
+import type { BodyRead } from './pinning.js';
 
-/** `whole`: the complete body at once (a JSON result or error to read); `chunks`: each part as it passes (SSE, long streams). */
-export type BodyRead = 'whole' | 'chunks';
+export type { BodyRead } from './pinning.js';
 
 /** Why the core reads a response body: it may pin a session, it filters a list, or it only waits for the end. */
 export type BodyPurpose = 'pinning' | 'list' | 'end';
