@@ -20,6 +20,7 @@ import {
   type Revision,
 } from '../mcp/index.js';
 import { PRM_PATH, ServerAccess, type AccessRefusal } from './access.js';
+import type { Clock } from './clock.js';
 import type { Authenticator, Principal } from './identityPort.js';
 import type { Limiter, LimitLease, LimitVerdict } from './limitPort.js';
 import { limitRefusal } from './limitRefusal.js';
@@ -51,6 +52,7 @@ export interface UpstreamCredentials {
 
 export interface GatewayDeps {
   pinning?: SessionPinning;
+  now?: Clock;
   authenticator?: Authenticator;
   credentials?: UpstreamCredentials;
   limiter?: Limiter;
@@ -135,7 +137,7 @@ export class Gateway {
     summarize(summary, messages);
     if (messages.length === 1) seen.single = messages[0];
 
-    const identified = await access.identify(view, view.verified ?? trustedPrincipal(view));
+    const identified = await access.identify(view, view.verified ?? trustedPrincipal(view, this.deps.now ?? Date.now));
     if ('refusal' in identified) return this.refuseAccess(identified, summary);
     const principal = identified.principal;
     if (principal) summary.principal = principal.id;
@@ -331,13 +333,13 @@ export class Gateway {
 }
 
 /** The principal ext_authz verified, if Envoy forwarded it; malformed metadata is ignored (re-verify). */
-function trustedPrincipal(view: HttpRequestView): Principal | undefined {
+function trustedPrincipal(view: HttpRequestView, now: Clock): Principal | undefined {
   const raw = view.envoy?.verifiedPrincipal;
   if (!raw) return undefined;
   try {
     const p = JSON.parse(raw) as Principal;
     if (typeof p.id !== 'string' || !Array.isArray(p.scopes)) return undefined;
-    return p.expiresAt !== undefined && p.expiresAt <= Date.now() ? undefined : p;
+    return p.expiresAt !== undefined && p.expiresAt <= now() ? undefined : p;
   } catch {
     return undefined;
   }

@@ -1,6 +1,7 @@
 // The pure core: one decision function for both Envoy adapters, and the interfaces it owns
 // (authenticator, session registry, pod directory, limiter, handshake, recovery lock), implemented
 // by src/identity, src/sessions, src/routing and src/limits and wired in src/server.
+export type { Clock } from './clock.js';
 export { Gateway, type GatewayDeps, type HookCapabilities, type UpstreamCredentials } from './gateway.js';
 export { ServerAccess, PRM_PATH, callerOf } from './access.js';
 export { SessionPinning, type PinPlan, type PinningDeps, type PinningEvents, type ResponseStep, type ResponseView, type PinnedServer } from './pinning.js';

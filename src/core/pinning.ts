@@ -1,6 +1,7 @@
 // Session pinning: which affinity header value a request carries, and what its response teaches us
 // (ARCHITECTURE.md, "Sessions and pod pinning"). Every lost session is a 404, never another pod.
 import { LRUCache } from 'lru-cache';
+import type { Clock } from './clock.js';
 import type { HeaderToSet } from './header.js';
 import type { HttpRequestView } from './request.js';
 import {
@@ -59,7 +60,7 @@ export interface PinningDeps {
   /** Session recovery (servers with recovery.mode reinitialize): the handshake replay and its lock. */
   handshake?: SessionHandshake;
   recoveryLock?: RecoveryLock;
-  now?: () => number;
+  now?: Clock;
 }
 
 export interface PinnedServer {
@@ -157,7 +158,7 @@ function misrouted(b: SessionBinding, res: ResponseView): boolean {
 }
 
 export class SessionPinning {
-  private readonly now: () => number;
+  private readonly now: Clock;
   /** Recoveries under way in this process: concurrent requests of one session join the same one. */
   private readonly recovering = new Map<string, Promise<SessionBinding | undefined>>();
   /**
