@@ -1,6 +1,6 @@
 // Decisions are values: what to tell Envoy, independent of ext_authz or ext_proc wire shapes.
 import { jsonRpcErrorBody, type McpRefusal } from '../mcp/index.js';
-import type { ListRequestId, McpMessage, Visibility } from '../mcp/index.js';
+import type { ListRequestId, McpMessage } from '../mcp/index.js';
 import type { HeaderToSet } from './header.js';
 import type { Principal } from './identityPort.js';
 
@@ -47,10 +47,13 @@ export interface LimitHold {
   anomaly?: AnomalyFlag;
 }
 
+/** A list result to filter: what the caller may see is worked out from these when the result is read. */
 export interface ListPlan {
+  server: string;
   method: string;
   requestId: ListRequestId;
-  visible: Visibility;
+  /** The caller the list is filtered for (absent: anonymous). */
+  principal?: Principal;
 }
 
 export interface Deny {

@@ -18,6 +18,7 @@ import {
   type McpMessage,
   type McpRefusal,
   type Revision,
+  type Visibility,
 } from '../mcp/index.js';
 import { PRM_PATH, ServerAccess, type AccessRefusal } from './access.js';
 import type { Clock } from './clock.js';
@@ -82,7 +83,11 @@ export class Gateway {
     this.limits = config.requests;
     this.rejectUnmatched = config.unmatchedRequests === 'reject';
     this.responseHookRuns = config.extProc;
-    this.response = new ResponsePhase({ ...(deps.pinning ? { pinning: deps.pinning } : {}), bindLimits: (leases, id) => this.bindLimits(leases, id) });
+    this.response = new ResponsePhase({
+      ...(deps.pinning ? { pinning: deps.pinning } : {}),
+      bindLimits: (leases, id) => this.bindLimits(leases, id),
+      visibility: (plan) => this.visibility(plan),
+    });
     const credentialHeaders = ['authorization', 'dpop', config.identity.apiKeyHeader];
     for (const s of config.servers) {
       const server = this.servers.byName(s.name);
@@ -215,6 +220,12 @@ export class Gateway {
     const anomaly = verdicts.find((v) => v.anomaly)?.anomaly;
     if (anomaly) hold.anomaly = anomaly;
     return { hold };
+  }
+
+  /** What a list plan's caller may see on its server: its policy and the server's tool list. */
+  private visibility(plan: ListPlan): Visibility {
+    const entry = this.entries.get(plan.server);
+    return entry ? entry.access.visibility(plan.principal, entry.server.toolAllowed) : () => true;
   }
 
   /** Gives back what a request held in the limits (its response ended, or nobody will see it end). Never rejects. */
@@ -358,7 +369,7 @@ function listPlan(messages: readonly McpMessage[], access: ServerAccess, server:
   const [only] = messages;
   if (messages.length !== 1 || !only?.method || only.kind !== 'request' || !isFilteredList(only.method)) return undefined;
   if (!access.hasPolicy && !server.filtersTools) return undefined;
-  return { method: only.method, requestId: only.id ?? null, visible: access.visibility(principal, server.toolAllowed) };
+  return { server: server.name, method: only.method, requestId: only.id ?? null, ...(principal ? { principal } : {}) };
 }
 
 function summarize(summary: RequestSummary, messages: McpMessage[]): void {

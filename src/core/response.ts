@@ -2,6 +2,7 @@
 // to filter, limit leases) meets the response's status and headers. The answer is data: headers to
 // add and what of the body the core must read (a BodyNeed), or a replacement answer. Only a hook that
 // sees responses (HookCapabilities.seesResponse) asks.
+import type { Visibility } from '../mcp/index.js';
 import { refusedWith, type Deny, type HeaderToSet, type LimitHold, type ListPlan, type RequestSummary } from './decision.js';
 import type { LimitLease } from './limitPort.js';
 import type { PinPlan, ResponseStep, ResponseView, SessionPinning } from './pinning.js';
@@ -26,6 +27,8 @@ export interface ResponsePhaseDeps {
   pinning?: SessionPinning;
   /** The session a response named takes over the request's session-cap reservations (the Limiter). */
   bindLimits(leases: readonly LimitLease[], sessionId: string): Promise<void>;
+  /** What a list plan's caller may see. */
+  visibility(plan: ListPlan): Visibility;
 }
 
 export class ResponsePhase {
@@ -54,7 +57,7 @@ export class ResponsePhase {
       };
     }
     const framing = listFraming(res.header('content-type'));
-    if (need.purpose === 'list' && plan.list && framing) return listReader(plan.list, framing);
+    if (need.purpose === 'list' && plan.list && framing) return listReader(plan.list, this.deps.visibility(plan.list), framing);
     return PASS_THROUGH;
   }
 }

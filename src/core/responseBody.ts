@@ -1,7 +1,7 @@
 // Reading a response body mcpgw asked to see, in the core's terms: how much of it must be seen at
 // once, and what reading it yields (pass it on, rewrite this part, or replace the response). The
 // ext_proc adapter maps a BodyNeed to Envoy's processing mode (whole → BUFFERED, chunks → STREAMED).
-import { SseListRewriter, filterJsonBody } from '../mcp/index.js';
+import { SseListRewriter, filterJsonBody, type Visibility } from '../mcp/index.js';
 import type { Deny, ListPlan } from './decision.js';
 import type { BodyRead } from './pinning.js';
 
@@ -38,17 +38,17 @@ export function listFraming(contentType: string | undefined): 'json' | 'sse' | u
 }
 
 /** Filters a list result for the caller: JSON whole, SSE through a rewriter that only touches the result's event. */
-export function listReader(plan: ListPlan, framing: 'json' | 'sse'): BodyReader {
+export function listReader(plan: ListPlan, visible: Visibility, framing: 'json' | 'sse'): BodyReader {
   if (framing === 'json') {
     const parts: Uint8Array[] = [];
     return async (chunk, endOfStream) => {
       parts.push(chunk);
       if (!endOfStream) return PASS;
-      const filtered = filterJsonBody(Buffer.concat(parts), plan.method, plan.requestId, plan.visible);
+      const filtered = filterJsonBody(Buffer.concat(parts), plan.method, plan.requestId, visible);
       return filtered ? { kind: 'mutate', body: filtered } : PASS;
     };
   }
-  const rewriter = new SseListRewriter(plan.method, plan.requestId, plan.visible);
+  const rewriter = new SseListRewriter(plan.method, plan.requestId, visible);
   return async (chunk, endOfStream) => {
     const out = rewriter.push(chunk);
     const body = endOfStream ? Buffer.concat([out, rewriter.end()]) : out;

@@ -246,12 +246,22 @@ describe('core request decisions', () => {
     });
   }
 
-  it('decisions are plain data: a structured clone is the same decision', async () => {
-    const { gateway } = core();
-    const d = await gateway.decide(view({ body: rpc('tools/call', { name: 'echo' }) }), PROCESS);
-    assert.ok(d.kind === 'allow' && d.limits?.leases.length === 1, 'a lease is held');
-    const { subject: _, ...plain } = d;
-    assert.deepEqual(structuredClone(plain), plain);
+  it('decisions are plain data (no closures): a structured clone is the same decision', async () => {
+    const f = core();
+    await boundSession(f);
+    const requests = [
+      view({ body: rpc('tools/call', { name: 'echo' }) }),
+      view({ body: INIT }),
+      view({ headers: { 'mcp-session-id': 's-1' }, body: rpc('tools/list') }),
+      view({ host: 'secure.test', headers: { authorization: 'Bearer alice' }, body: rpc('tools/list') }),
+    ];
+    const decisions = await Promise.all(requests.map((v) => f.gateway.decide(v, PROCESS)));
+    assert.deepEqual(
+      decisions.map((d) => d.kind === 'allow' && [d.limits?.leases.length, d.pin?.kind, d.list?.method]),
+      [[1, 'none', undefined], [1, 'new', undefined], [1, 'bound', 'tools/list'], [1, 'none', 'tools/list']],
+      'leases, pin plans and list plans are all there',
+    );
+    for (const d of decisions) assert.deepEqual(structuredClone(d), d);
   });
 
   it('limits: a hook that sees the response keeps the lease for the response end', async () => {
