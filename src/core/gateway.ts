@@ -164,7 +164,7 @@ export class Gateway {
           view,
           revision,
           messages,
-          upstreamHeaders: [...allow.setHeaders],
+          upstreamHeaders: allow.setHeaders,
           ...(principal ? { principal: principal.id } : {}),
         });
         if ('refusal' in pinned) return refusedWith(pinned.refusal, summary, pinned.retryAfter);
@@ -372,10 +372,15 @@ function listPlan(messages: readonly McpMessage[], access: ServerAccess, server:
   return { server: server.name, method: only.method, requestId: only.id ?? null, ...(principal ? { principal } : {}) };
 }
 
+/** Methods (and the name of a single named request) for metrics and logs; a single message needs no set. */
 function summarize(summary: RequestSummary, messages: McpMessage[]): void {
+  const [only] = messages;
+  if (messages.length === 1 && only) {
+    summary.method = only.method ?? 'response';
+    if (only.name !== undefined) summary.name = only.name;
+    return;
+  }
   const methods = [...new Set(messages.map((m) => m.method).filter((m): m is string => m !== undefined))];
   if (methods.length) summary.method = methods.join(',');
   else if (messages.length) summary.method = 'response';
-  const [only] = messages;
-  if (messages.length === 1 && only?.name !== undefined) summary.name = only.name;
 }

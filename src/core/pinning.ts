@@ -100,7 +100,7 @@ export interface PinRequest {
   revision: Revision;
   messages: readonly McpMessage[];
   principal?: string;
-  /** Headers mcpgw injects towards the pod (identity, credentials): a replayed handshake carries them too. */
+  /** Headers mcpgw injects towards the pod (identity, credentials): a replayed handshake carries them too (copied only then). */
   upstreamHeaders?: readonly HeaderToSet[];
 }
 
@@ -262,7 +262,8 @@ export class SessionPinning {
       server: r.server,
       authority: r.view.authority,
       path: r.view.path.split('?', 1)[0] ?? '/',
-      headers: r.upstreamHeaders ?? [],
+      // A snapshot: the request's own header list grows after pinning (affinity, trace headers).
+      headers: [...(r.upstreamHeaders ?? [])],
       isInitializedNote: r.messages.length === 1 && r.messages[0]?.method === 'notifications/initialized',
     };
   }
