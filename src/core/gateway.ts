@@ -323,7 +323,7 @@ export class Gateway {
     return parsed.messages;
   }
 
-  /** ext_authz is the only hook and Envoy did not send the whole body: refuse, saying why. */
+  /** No hook will read the body (ext_authz alone, and Envoy did not send it whole): refuse, saying why. */
   private unreadBody(view: HttpRequestView): McpRefusal {
     if (view.bodyPartial) return tooLarge(this.limits.maxBodyBytes);
     if (carriesBody(view) === false) return noBody();
