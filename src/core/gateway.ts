@@ -28,7 +28,7 @@ import { limitRefusal } from './limitRefusal.js';
 import { carriesBody, checkMethod } from './httpMethod.js';
 import { JSON_CONTENT_TYPE, denyWith, refusedWith, type Allow, type Decision, type Deny, type HeaderToSet, type LimitHold, type ListPlan, type RequestSummary, type Respond } from './decision.js';
 import { MCP_METHOD_HEADER, MCP_NAME_HEADER, MCP_PRINCIPAL_HEADER, MCP_SCOPES_HEADER, MCP_TENANT_HEADER, ownedHeaderMutation } from './ownedHeaders.js';
-import type { ResponseView, SessionPinning } from './pinning.js';
+import type { PinnedServer, ResponseView, SessionPinning } from './pinning.js';
 import { ResponsePhase, type ResponseDecision, type ResponsePlan, type UpstreamResponse } from './response.js';
 import type { BodyNeed, BodyReader } from './responseBody.js';
 import type { HttpRequestView } from './request.js';
@@ -64,6 +64,8 @@ interface ServerEntry {
   access: ServerAccess;
   /** Client credentials that must not reach this upstream. */
   strip: readonly string[];
+  /** What session pinning needs to know of the server, built once. */
+  pinned: PinnedServer;
 }
 
 export class Gateway {
@@ -96,6 +98,7 @@ export class Gateway {
         server,
         access: new ServerAccess(s, config.identity, deps.authenticator),
         strip: s.upstream.passAuthorization ? [] : credentialHeaders,
+        pinned: { name: s.name, affinityHeader: s.affinity.header, mode: s.affinity.mode, recovery: s.recovery },
       });
     }
   }
@@ -160,7 +163,7 @@ export class Gateway {
       const pinning = this.deps.pinning;
       if (pinning) {
         const pinned = await pinning.pinRequest({
-          server: { name: server.name, affinityHeader: server.config.affinity.header, mode: server.config.affinity.mode, recovery: server.config.recovery },
+          server: entry.pinned,
           view,
           revision,
           messages,
