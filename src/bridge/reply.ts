@@ -1,6 +1,7 @@
 // The answer to one POST that carried requests: either an SSE stream that each response (and any
 // server message routed to it) is written to as it arrives, or one JSON body written once every
-// request in it has been answered (an array for a batch, in the order the client sent the ids).
+// request in it has been answered (an array for a batch, in the order the client sent the ids), or
+// (2024-11-05) the session's one SSE stream.
 import type { ServerResponse } from 'node:http';
 import { SseStream } from './sse.js';
 
@@ -44,6 +45,27 @@ export class SseReply implements Reply {
     this.waiting.delete(key);
     if (this.waiting.size === 0) this.stream.end();
   }
+}
+
+/** 2024-11-05: the POST got 202 and every answer travels on the session's one SSE stream. */
+export class StreamReply implements Reply {
+  readonly streaming = true;
+
+  constructor(private readonly stream: SseStream) {}
+
+  get canCarry(): boolean {
+    return this.stream.isOpen;
+  }
+
+  answer(_key: string, json: string, onDrain: () => void): boolean {
+    return this.stream.send(json, onDrain);
+  }
+
+  carry(json: string, onDrain: () => void): boolean {
+    return this.stream.send(json, onDrain);
+  }
+
+  forget(): void {}
 }
 
 export class JsonReply implements Reply {
