@@ -4,7 +4,7 @@
 // bounded here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { MODERN_REVISION } from '../mcp/index.js';
+import { KNOWN_REVISIONS, MODERN_REVISION, revisionOf } from '../mcp/index.js';
 import { BridgeError, errorMessage } from './jsonrpc.js';
 import { LEGACY_MESSAGES_PATH, LEGACY_SSE_PATH, legacySseHandler } from './legacy.js';
 import type { BridgeMetrics } from './metrics.js';
@@ -118,8 +118,13 @@ export function bridgeHandler(table: SessionTable, metrics: BridgeMetrics, opts:
     if (legacy && req.method === 'GET' && url.pathname === LEGACY_SSE_PATH) return done(legacy.get(req, res));
     if (legacy && req.method === 'POST' && url.pathname === LEGACY_MESSAGES_PATH) return done(legacy.post(req, res, url));
     if (url.pathname !== opts.path) return plain(404, 'not found\n');
+    const revision = req.headers[PROTOCOL_HEADER];
+    // The stdio server never sees HTTP headers: the bridge is the one to refuse a revision it does not serve.
+    if (typeof revision === 'string' && !revisionOf(revision).known) {
+      return fail(res, 400, BridgeError.unsupportedVersion, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(revision.slice(0, 64))}`, {}, null, { supported: KNOWN_REVISIONS, requested: revision.slice(0, 64) });
+    }
     // 2026-07-28 has no GET stream and no session to DELETE (mcp.md §4.1).
-    if (req.method !== 'POST' && req.headers[PROTOCOL_HEADER] === MODERN_REVISION) return fail(res, 405, BridgeError.methodNotAllowed, 'Method not allowed.', { allow: 'POST' });
+    if (req.method !== 'POST' && revision === MODERN_REVISION) return fail(res, 405, BridgeError.methodNotAllowed, 'Method not allowed.', { allow: 'POST' });
     switch (req.method) {
       case 'POST':
         return done(post(req, res));
