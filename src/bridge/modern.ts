@@ -8,10 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { MODERN_REVISION, checkMirroredHeaders, classifyMessage, isRefusal, readMirroredHeaders, revisionOf, type McpMessage } from '../mcp/index.js';
+import { KNOWN_REVISIONS, MODERN_REVISION, checkMirroredHeaders, classifyMessage, isRefusal, readMirroredHeaders, refusal, revisionOf, type McpMessage, type McpRefusal } from '../mcp/index.js';
 import { BridgeError, errorMessage, idKey } from './jsonrpc.js';
 import { JsonReply, SseReply, type Reply } from './reply.js';
-import { fail, unavailable, type TransportOptions } from './respond.js';
+import { fail, retryLater, unavailable, type TransportOptions } from './respond.js';
 import type { Message } from './shared.js';
 import type { SessionTable } from './table.js';
 
@@ -51,21 +51,22 @@ function withoutEnvelope(body: Message): Message {
   return { ...body, params: Object.keys(rest).length > 0 ? { ...params, _meta: rest } : params };
 }
 
-/** The refusal a modern POST gets before anything reaches a child, if any. */
-function check(req: IncomingMessage, body: unknown): { status: number; code: number; message: string; id: McpMessage['id']; data?: unknown } | McpMessage {
-  if (Array.isArray(body)) return { status: 400, code: BridgeError.invalidRequest, message: 'Invalid Request: 2026-07-28 has no batches', id: null };
+/** The message, or the refusal a 2026-07-28 POST gets before anything reaches a child. */
+function check(req: IncomingMessage, body: unknown): McpMessage | McpRefusal {
+  if (Array.isArray(body)) return refusal(400, BridgeError.invalidRequest, 'Invalid Request: 2026-07-28 has no batches', 'batch');
   const m = classifyMessage(body);
   if (isRefusal(m)) return m;
-  if (m.kind === 'response') return { status: 400, code: BridgeError.invalidRequest, message: 'Invalid Request: 2026-07-28 clients do not send responses', id: m.id ?? null };
+  const id = m.id ?? null;
+  if (m.kind === 'response') return refusal(400, BridgeError.invalidRequest, 'Invalid Request: 2026-07-28 clients do not send responses', 'response', id);
   const header = (req.headers[PROTOCOL_HEADER] as string | undefined)?.trim();
   const version = metaOf(body)?.[VERSION_KEY];
   const requested = typeof version === 'string' ? version : header;
   if (requested !== MODERN_REVISION) {
-    return { status: 400, code: BridgeError.unsupportedVersion, message: 'Unsupported protocol version', id: m.id ?? null, data: { supported: [MODERN_REVISION], requested: requested ?? null } };
+    return refusal(400, BridgeError.unsupportedVersion, 'Unsupported protocol version', 'version', id, { supported: KNOWN_REVISIONS, requested: requested ?? null });
   }
   if (m.kind === 'request' && header !== version) {
     const mismatch = { header: 'MCP-Protocol-Version', headerValue: header ?? null, bodyValue: version ?? null };
-    return { status: 400, code: BridgeError.headerMismatch, message: 'Header mismatch: MCP-Protocol-Version does not match the request body', id: m.id ?? null, data: { mismatch } };
+    return refusal(400, BridgeError.headerMismatch, 'Header mismatch: MCP-Protocol-Version does not match the request body', 'header_mismatch', id, { mismatch });
   }
   const get = (name: string) => req.headers[name] as string | undefined;
   return checkMirroredHeaders(readMirroredHeaders(get), m, revisionOf(MODERN_REVISION)) ?? m;
@@ -74,7 +75,7 @@ function check(req: IncomingMessage, body: unknown): { status: number; code: num
 export function modernHandler(table: SessionTable, opts: TransportOptions, logger: Logger) {
   async function post(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     const m = check(req, body);
-    if ('status' in m) return fail(res, m.status, m.code, m.message, {}, m.id ?? null, m.data);
+    if (isRefusal(m)) return fail(res, m.status, m.code, m.message, {}, m.id, m.data);
     const id = m.id ?? null;
     if (m.method !== undefined && NOT_SERVED.has(m.method)) return fail(res, 404, BridgeError.methodNotFound, `Method not found: ${m.method}`, {}, id);
     const pool = table.modern();
@@ -94,6 +95,11 @@ export function modernHandler(table: SessionTable, opts: TransportOptions, logge
       const result = { supportedVersions: [MODERN_REVISION], capabilities, ...(instructions !== undefined ? { instructions } : {}), resultType: 'complete', ...NO_CACHE, _meta: { [SERVER_INFO_KEY]: serverInfo } };
       return json(200, JSON.stringify({ jsonrpc: '2.0', id, result }));
     }
+    if (m.kind === 'request' && child.core.wouldExceedInFlight(1)) {
+      return fail(res, 429, BridgeError.unavailable, 'Too Many Requests: the stdio server has too many requests in flight; retry later', retryLater(opts), id);
+    }
+    // The client may have gone while the child was initialized: nothing to relay for it.
+    if (req.socket.destroyed) return;
     const view = child.open(randomUUID(), {
       ephemeral: true,
       decorate: (answer) => {
@@ -107,10 +113,6 @@ export function modernHandler(table: SessionTable, opts: TransportOptions, logge
       view.fromClient([forwarded], undefined);
       void view.end('deleted', 'notification relayed');
       return void res.writeHead(202).end();
-    }
-    if (view.wouldExceedInFlight(1) || child.core.wouldExceedInFlight(1)) {
-      void view.end('deleted', 'refused');
-      return fail(res, 429, BridgeError.unavailable, 'Too Many Requests: the stdio server has too many requests in flight; retry later', { 'retry-after': String(opts.retryAfterSeconds) }, id);
     }
     const key = idKey(id as string | number);
     let reply: Reply;

@@ -76,7 +76,7 @@ export function clientMessages(parsed: unknown, res: ServerResponse): ClientMess
   return { messages, batch, requests, keys };
 }
 
-const retryLater = (opts: TransportOptions) => ({ 'retry-after': String(opts.retryAfterSeconds) });
+export const retryLater = (opts: TransportOptions): Record<string, string> => ({ 'retry-after': String(opts.retryAfterSeconds) });
 
 /** A 503 + Retry-After: the pod cannot take this now (cap, draining, a child not reading). */
 export function unavailable(res: ServerResponse, why: string, opts: TransportOptions): void {

@@ -72,9 +72,14 @@ for (const mode of ['per-session', 'shared'] as const) {
       const noName = await post(bridge.url, call(1, 'echo', { message: 'x' }), modernHeaders('tools/call'));
       assert.equal(JSON.parse(noName.text).error.code, -32020);
       const future = { ...call(1, 'echo', {}), params: { name: 'echo', _meta: { ...envelope, 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } } };
-      const unsupported = await post(bridge.url, future, { ...modernHeaders('tools/call', 'echo'), 'mcp-protocol-version': '2099-01-01' });
-      assert.equal(unsupported.status, 400);
-      assert.deepEqual(JSON.parse(unsupported.text).error.data, { supported: [MODERN], requested: '2099-01-01' });
+      for (const header of ['2099-01-01', MODERN]) {
+        const unsupported = await post(bridge.url, future, { ...modernHeaders('tools/call', 'echo'), 'mcp-protocol-version': header });
+        assert.equal(unsupported.status, 400);
+        const error = JSON.parse(unsupported.text).error as { code: number; data: { supported: string[]; requested: string } };
+        assert.equal(error.code, -32022);
+        assert.equal(error.data.requested, '2099-01-01');
+        assert.ok(error.data.supported.includes(MODERN));
+      }
       const ping = await post(bridge.url, { jsonrpc: '2.0', id: 2, method: 'ping', params: { _meta: envelope } }, modernHeaders('ping'));
       assert.equal(ping.status, 404);
       assert.equal(JSON.parse(ping.text).error.code, -32601);
