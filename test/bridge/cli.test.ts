@@ -10,6 +10,19 @@ import { FAULTS, INITIALIZE, REPO_ROOT, alive, connect, post, text, until } from
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts', 'bridge'];
 
+/** `mcpgw bridge` as its own process around fault-server.mjs, its JSON log lines collected. */
+async function startCli(flags: string[]) {
+  const proc = spawn(process.execPath, [...CLI, '--host', '127.0.0.1', '--port', '0', ...flags, '--', ...FAULTS], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Array<Record<string, unknown>> = [];
+  createInterface({ input: proc.stdout }).on('line', (l) => logs.push(JSON.parse(l) as Record<string, unknown>));
+  const exited = new Promise<number | null>((r) => proc.once('close', r));
+  const port = await until('the bridge listens', () => logs.find((l) => l.msg === 'bridge listening')?.port as number | undefined).catch((err: unknown) => {
+    proc.kill('SIGKILL');
+    throw err;
+  });
+  return { proc, logs, exited, url: `http://127.0.0.1:${port}/mcp` };
+}
+
 describe('mcpgw bridge CLI', () => {
   it('rejects a missing command and bad flags with exit 2 and the usage', async () => {
     for (const args of [['--port', '1'], ['--port', 'x', '--', 'node'], ['--path', 'mcp', '--', 'node'], ['--bogus', '--', 'node']]) {
@@ -23,16 +36,8 @@ describe('mcpgw bridge CLI', () => {
   });
 
   it('SIGTERM with live sessions: a call still running after the grace period gets an error, every child is killed and reaped, exit 0', async () => {
-    const proc = spawn(process.execPath, [...CLI, '--host', '127.0.0.1', '--port', '0', '--grace-ms', '300', '--', ...FAULTS], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const logs: Array<Record<string, unknown>> = [];
-    createInterface({ input: proc.stdout }).on('line', (l) => logs.push(JSON.parse(l) as Record<string, unknown>));
-    const exited = new Promise<number | null>((r) => proc.once('close', r));
+    const { proc, logs, exited, url } = await startCli(['--grace-ms', '300']);
     try {
-      const port = await until('the bridge listens', () => logs.find((l) => l.msg === 'bridge listening')?.port as number | undefined);
-      const url = `http://127.0.0.1:${port}/mcp`;
       const a = await connect(url);
       const b = await connect(url);
       const pids = await Promise.all([a, b].map(async (s) => Number(text(await s.client.callTool({ name: 'pid', arguments: {} })))));
@@ -55,16 +60,8 @@ describe('mcpgw bridge CLI', () => {
   });
 
   it('SIGTERM with --shared: no new sessions, a call in flight finishes within the grace period, one still running after the grace period gets an error, the one child and its group are gone, exit 0', async () => {
-    const proc = spawn(process.execPath, [...CLI, '--host', '127.0.0.1', '--port', '0', '--shared', '--grace-ms', '3000', '--', ...FAULTS], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const logs: Array<Record<string, unknown>> = [];
-    createInterface({ input: proc.stdout }).on('line', (l) => logs.push(JSON.parse(l) as Record<string, unknown>));
-    const exited = new Promise<number | null>((r) => proc.once('close', r));
+    const { proc, logs, exited, url } = await startCli(['--shared', '--grace-ms', '3000']);
     try {
-      const port = await until('the bridge listens', () => logs.find((l) => l.msg === 'bridge listening')?.port as number | undefined);
-      const url = `http://127.0.0.1:${port}/mcp`;
       const [a, b] = [await connect(url), await connect(url)];
       const pids = await Promise.all([a, b].map(async (s) => Number(text(await s.client.callTool({ name: 'pid', arguments: {} })))));
       assert.equal(pids[0], pids[1], 'one child for both sessions');
