@@ -15,8 +15,6 @@ import { SseStream } from './sse.js';
 import type { ClientSession as Session } from './session.js';
 import type { SessionTable } from './table.js';
 
-export type { TransportOptions } from './respond.js';
-
 const SESSION_HEADER = 'mcp-session-id';
 
 export function bridgeHandler(table: SessionTable, metrics: BridgeMetrics, opts: TransportOptions, logger: Logger) {

@@ -25,7 +25,7 @@ async function startCli(flags: string[]) {
 
 describe('mcpgw bridge CLI', () => {
   it('rejects a missing command and bad flags with exit 2 and the usage', async () => {
-    for (const args of [['--port', '1'], ['--port', 'x', '--', 'node'], ['--path', 'mcp', '--', 'node'], ['--bogus', '--', 'node']]) {
+    for (const args of [['--port', '1'], ['--port', 'x', '--', 'node'], ['--path', 'mcp', '--', 'node'], ['--bogus', '--', 'node'], ['--legacy-sse', '--path', '/sse', '--', 'node']]) {
       const err = await promisify(execFile)(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT }).then(
         () => assert.fail(`accepted ${args.join(' ')}`),
         (e: { code: number; stderr: string }) => e,
