@@ -37,6 +37,12 @@ const metaOf = (body: unknown): Message | undefined => {
   return isObject(params) && isObject(params._meta) ? params._meta : undefined;
 };
 
+/** In 2026-07-28 "method not found" travels with HTTP 404 (mcp.md §4.5); everything else with 200. */
+function methodNotFoundIs404(body: string): number {
+  const parsed = JSON.parse(body) as { error?: { code?: unknown } };
+  return parsed.error?.code === BridgeError.methodNotFound ? 404 : 200;
+}
+
 /** A 2026-07-28 request: the revision header says so, or the body carries the per-request envelope. */
 export function isModernRequest(header: string | undefined, body: unknown): boolean {
   return header?.trim() === MODERN_REVISION || metaOf(body)?.[VERSION_KEY] !== undefined;
@@ -117,7 +123,7 @@ export function modernHandler(table: SessionTable, opts: TransportOptions, logge
     const key = idKey(id as string | number);
     let reply: Reply;
     if ((req.headers.accept ?? '').includes('text/event-stream')) reply = new SseReply(res, {}, [key], () => undefined);
-    else reply = new JsonReply(res, {}, [key], false, () => errorMessage(id, BridgeError.cancelled, 'Request cancelled'));
+    else reply = new JsonReply(res, {}, [key], false, () => errorMessage(id, BridgeError.cancelled, 'Request cancelled'), methodNotFoundIs404);
     // Closing the response stream is how a 2026-07-28 client cancels (mcp.md §4.2).
     res.once('close', () => {
       if (view.busy) view.fromClient([{ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'the client closed the response stream' } }], undefined);

@@ -79,6 +79,8 @@ export class JsonReply implements Reply {
     private readonly keys: string[],
     private readonly batch: boolean,
     private readonly cancelledBody: (key: string) => string,
+    /** The HTTP status of the finished body (2026-07-28 answers "method not found" with 404). */
+    private readonly statusOf: (body: string) => number = () => 200,
   ) {}
 
   answer(key: string, json: string): boolean {
@@ -99,7 +101,7 @@ export class JsonReply implements Reply {
     if (this.answers.size < this.keys.length || this.res.writableEnded) return;
     const parts = this.keys.map((k) => this.answers.get(k) ?? '');
     const body = this.batch ? `[${parts.join(',')}]` : (parts[0] ?? '');
-    this.res.writeHead(200, { ...this.headers, 'content-type': 'application/json' });
+    this.res.writeHead(this.statusOf(body), { ...this.headers, 'content-type': 'application/json' });
     this.res.end(body);
   }
 }

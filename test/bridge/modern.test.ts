@@ -83,6 +83,8 @@ for (const mode of ['per-session', 'shared'] as const) {
       const ping = await post(bridge.url, { jsonrpc: '2.0', id: 2, method: 'ping', params: { _meta: envelope } }, modernHeaders('ping'));
       assert.equal(ping.status, 404);
       assert.equal(JSON.parse(ping.text).error.code, -32601);
+      const unknown = await post(bridge.url, { jsonrpc: '2.0', id: 4, method: 'no/such-method', params: { _meta: envelope } }, { ...modernHeaders('no/such-method'), accept: 'application/json' });
+      assert.deepEqual([unknown.status, JSON.parse(unknown.text).error.code, JSON.parse(unknown.text).id], [404, -32601, 4], 'the child\'s "method not found" with the 2026-07-28 status');
       assert.equal((await post(bridge.url, [call(1, 'echo', {})], modernHeaders('tools/call', 'echo'))).status, 400);
       assert.equal((await fetch(bridge.url, { headers: { accept: 'text/event-stream', 'mcp-protocol-version': MODERN } })).status, 405);
     });
