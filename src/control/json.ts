@@ -244,7 +244,10 @@ function timestampToJson(obj: Record<string, unknown>): string {
   const seconds = Number(obj.seconds ?? 0);
   const nanos = Number(obj.nanos ?? 0);
   const base = new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, '');
-  return nanos ? `${base}.${String(nanos).padStart(9, '0').replace(/0+$/, '')}Z` : `${base}Z`;
+  if (!nanos) return `${base}Z`;
+  // The mapping writes 3, 6 or 9 fractional digits.
+  const digits = String(nanos).padStart(9, '0');
+  return `${base}.${nanos % 1_000_000 === 0 ? digits.slice(0, 3) : nanos % 1000 === 0 ? digits.slice(0, 6) : digits}Z`;
 }
 
 function timestampFromJson(json: unknown, path: string): { seconds: string; nanos: number } {
