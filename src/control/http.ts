@@ -60,16 +60,17 @@ function sendError(res: ServerResponse, e: ControlError): void {
 
 function readBody(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
+    let parts: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_HTTP_BODY) {
-        reject(ControlError.invalid('body', `is larger than ${MAX_HTTP_BODY} bytes`));
-        req.destroy();
-      } else parts.push(c);
+      if (size <= MAX_HTTP_BODY) return void parts.push(c);
+      // Answer at once and let the rest of the upload drain unread, rather than cut the client off.
+      parts = [];
+      reject(ControlError.invalid('body', `is larger than ${MAX_HTTP_BODY} bytes`));
     });
     req.on('end', () => {
+      if (size > MAX_HTTP_BODY) return;
       const text = Buffer.concat(parts).toString('utf8');
       if (!text.trim()) return resolve({});
       try {

@@ -128,7 +128,8 @@ export class ProtoJson {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(json)) {
       const f = byName.get(key);
-      const at = join(path, key);
+      // Violations name fields as the .proto does (snake_case), however the caller spelled them.
+      const at = join(path, f ? snake(f.name) : key);
       if (!f) throw new JsonInputError(at, 'unknown field');
       if (f.name in out) throw new JsonInputError(at, 'given twice (under its JSON and its proto name)');
       if (v === null) continue;

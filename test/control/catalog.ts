@@ -8,8 +8,10 @@ export class TestCatalog implements ConfigCatalog {
   private n = 1;
   private readonly entries = new Map<string, ServerEntry>();
 
-  constructor(config: GatewayConfig, private readonly file = '/etc/mcpgw/gateway.yaml') {
+  /** The file's servers, as the catalog starts with them. */
+  load(config: GatewayConfig, file = '/etc/mcpgw/gateway.yaml'): this {
     for (const spec of config.servers) this.entries.set(spec.name, { name: spec.name, origin: { source: 'file', ref: file, version: 'v1' }, spec });
+    return this;
   }
 
   version(): string {

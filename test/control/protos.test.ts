@@ -83,14 +83,14 @@ describe('proto/mcpgw/v1', () => {
 
   it('JSON input that does not fit names the field', () => {
     const bad: Array<[string, unknown, string]> = [
-      ['mcpgw.v1.ListSessionsRequest', { pageSize: 'ten' }, 'pageSize'],
-      ['mcpgw.v1.ListSessionsRequest', { pageSize: 2 ** 40 }, 'pageSize'],
+      ['mcpgw.v1.ListSessionsRequest', { pageSize: 'ten' }, 'page_size'],
+      ['mcpgw.v1.ListSessionsRequest', { page_size: 2 ** 40 }, 'page_size'],
       ['mcpgw.v1.ListSessionsRequest', { colour: 'red' }, 'colour'],
       ['mcpgw.v1.SetTenantQuotaRequest', { limits: { rpm: 'lots' } }, 'limits["rpm"]'],
-      ['mcpgw.v1.SetTenantQuotaRequest', { resetLimits: 'rpm' }, 'resetLimits'],
+      ['mcpgw.v1.SetTenantQuotaRequest', { resetLimits: 'rpm' }, 'reset_limits'],
       ['mcpgw.v1.ConfigOrigin', { source: 'CONFIG_SOURCE_GUESS' }, 'source'],
       ['mcpgw.v1.ApplyServerRequest', { spec: [1] }, 'spec'],
-      ['mcpgw.v1.PodDrain', { drainingSince: 'yesterday' }, 'drainingSince'],
+      ['mcpgw.v1.PodDrain', { drainingSince: 'yesterday' }, 'draining_since'],
       ['mcpgw.v1.ApplyServerRequest', { name: 'a', spec: { x: { y: 1 } }, name_: 1 }, 'name_'],
     ];
     for (const [type, value, field] of bad) {
