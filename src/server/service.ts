@@ -173,7 +173,7 @@ export class GatewayService {
     const control = new ControlService({ catalog: () => this.options.catalog, pods, drains, registry, logger: this.logger, now, ...(this.limiter ? { limiter: this.limiter } : {}) });
     const methods = controlMethods(control);
     const tokenSha256 = adminTokenDigest(c.admin.tokenSha256, process.env.MCPGW_ADMIN_TOKEN);
-    const adminCredentials = { ...(tokenSha256 ? { tokenSha256 } : {}), identities: c.admin.identities };
+    const adminCredentials = { ...(tokenSha256 ? { tokenSha256 } : {}), identities: c.admin.identities ?? [] };
     this.grpc = new GrpcListener(deps, {
       maxMessageBytes: grpcMessageLimit(c.requests.maxBodyBytes),
       ...(tls?.allowedClients ? { interceptors: [allowedClientsInterceptor(tls.allowedClients, this.logger, [CONTROL_SERVICE])] } : {}),
