@@ -6,7 +6,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { CONTROL_PROTO, CONTROL_SERVICE, JsonInputError, METADATA_PROTO, ProtoJson, loadControlProtos, protoDir, timestampJson, type JsonObject } from '../../src/control/index.js';
 import {
   EXT_AUTHZ_METADATA_FIELDS,
-  EXT_AUTHZ_METADATA_NAMESPACE,
+  EXT_AUTHZ_NAMESPACE,
   MCPGW_METADATA_NAMESPACE,
   REQUEST_METADATA_FIELDS,
   extAuthzMetadata,
@@ -53,7 +53,7 @@ describe('proto/mcpgw/v1', () => {
     assert.deepEqual(Object.keys(extProc.fields ?? {}), protoFieldNames('ExtProcDynamicMetadata'));
     assert.deepEqual(Object.keys(extProc.fields?.[MCPGW_METADATA_NAMESPACE]?.structValue?.fields ?? {}), protoFieldNames('RequestMetadata'));
     assert.deepEqual(Object.keys(extAuthzMetadata(facts, '{"id":"u"}').fields ?? {}), protoFieldNames('ExtAuthzDynamicMetadata'));
-    assert.equal(EXT_AUTHZ_METADATA_NAMESPACE, 'envoy.filters.http.ext_authz');
+    assert.equal(EXT_AUTHZ_NAMESPACE, 'envoy.filters.http.ext_authz');
   });
 
   it('the JSON mapping round-trips through the wire: Struct, Timestamp, int64, enums, maps, optional', () => {
