@@ -170,7 +170,7 @@ export class GatewayService {
     const deps = { gateway, metrics: this.metrics, logger: this.logger, observer };
     this.metrics.registerReadiness(async () => (await this.notReadyReasons()).length === 0);
     // The control API (gRPC and HTTP /v1) and /admin are views of one ControlService.
-    const control = new ControlService({ catalog: () => this.options.catalog, pods, drains, registry, logger: this.logger, now, ...(this.limiter ? { limiter: this.limiter } : {}) });
+    const control = new ControlService({ catalog: () => this.catalog, pods, drains, registry, logger: this.logger, now, limiter: () => this.limiter });
     const methods = controlMethods(control);
     const tokenSha256 = adminTokenDigest(c.admin.tokenSha256, process.env.MCPGW_ADMIN_TOKEN);
     const adminCredentials = { ...(tokenSha256 ? { tokenSha256 } : {}), identities: c.admin.identities ?? [] };
@@ -191,6 +191,11 @@ export class GatewayService {
     const addresses = { grpc: joinHostPort(grpcAddr.host, grpcPort), http: joinHostPort(httpAddr.host, httpPort) };
     this.logger.info({ ...addresses, grpcTls: tls !== undefined, store: store.kind, servers: c.servers.map((s) => s.name) }, 'mcpgw listening');
     return addresses;
+  }
+
+  /** The configuration the control API lists and changes. */
+  get catalog(): ConfigCatalog | undefined {
+    return this.options.catalog;
   }
 
   /** Start-up readiness waits for the store's first answer, whether or not anything probes /readyz. */
