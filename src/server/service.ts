@@ -9,9 +9,10 @@ import { HttpSessionHandshake, createRecoveryLock, createSessionRegistry, type S
 import { RedisStore, createStore, type Store } from '../store/index.js';
 import { LimitMetrics } from '../limits/index.js';
 import { AuditLog, DecisionObserver, GatewayMetrics, SecretsGuard, startTracing, type DecisionTracing, type Logger } from '../telemetry/index.js';
-import { adminHandler, adminTokenDigest } from './admin.js';
+import { CONTROL_SERVICE, ControlService, adminTokenDigest, controlGrpcService, controlHttpHandler, controlMethods, loadControlProtos } from '../control/index.js';
+import { adminHandler } from './admin.js';
 import { GrpcListener, grpcMessageLimit } from './grpcServer.js';
-import { allowedClientsInterceptor, grpcTlsCredentials } from './grpcTls.js';
+import { allowedClientsInterceptor, grpcTlsCredentials, peerNames } from './grpcTls.js';
 import { OpsListener } from './httpServer.js';
 import { Runtimes, type Runtime } from './runtime.js';
 
@@ -34,6 +35,8 @@ export interface ServiceOptions {
   configPath?: string;
   /** Test seam: the kubeconfig MCPServer resources are watched with (a fake API server). */
   mcpServersKubeConfig?: ReturnType<typeof loadKubeConfig>;
+  /** Test seam: a catalog the control API uses instead of the running configuration. */
+  catalog?: ConfigCatalog;
 }
 
 const STORE_PING_TIMEOUT_MS = 1000;
@@ -167,13 +170,20 @@ export class GatewayService {
     // Read once per ext_authz check and once per ext_proc stream: a request is decided by one version.
     const deps = { get gateway() { return (service.runtime as Runtime).gateway; }, metrics: this.metrics, logger: this.logger, observer };
     this.metrics.registerReadiness(async () => (await this.notReadyReasons()).length === 0);
+    // The control API (gRPC and HTTP /v1) and /admin are views of one ControlService.
+    const control = new ControlService({ catalog: () => this.catalog, pods, drains, registry, logger: this.logger, now, limiter: () => this.runtime?.limiter });
+    const methods = controlMethods(control);
+    const tokenSha256 = adminTokenDigest(c.admin.tokenSha256, process.env.MCPGW_ADMIN_TOKEN);
+    const adminCredentials = { ...(tokenSha256 ? { tokenSha256 } : {}), identities: c.admin.identities ?? [] };
     this.grpc = new GrpcListener(deps, {
       maxMessageBytes: grpcMessageLimit(c.requests.maxBodyBytes),
-      ...(tls?.allowedClients ? { interceptors: [allowedClientsInterceptor(tls.allowedClients, this.logger)] } : {}),
+      ...(tls?.allowedClients ? { interceptors: [allowedClientsInterceptor(tls.allowedClients, this.logger, [CONTROL_SERVICE])] } : {}),
+      services: [{ definition: loadControlProtos().service, implementation: controlGrpcService({ methods, credentials: adminCredentials, peerNames, logger: this.logger }) }],
     });
 
-    const admin = adminHandler({ pods, drains, registry, logger: this.logger, now, get limiter() { return service.runtime?.limiter; }, tokenSha256: adminTokenDigest(c.admin.tokenSha256, process.env.MCPGW_ADMIN_TOKEN) });
-    this.ops = new OpsListener({ notReadyReasons: () => this.notReadyReasons() }, this.metrics.registry, admin);
+    const admin = adminHandler({ control, logger: this.logger, ...(tokenSha256 ? { tokenSha256 } : {}) });
+    const v1 = controlHttpHandler({ methods, credentials: { ...(tokenSha256 ? { tokenSha256 } : {}) }, logger: this.logger });
+    this.ops = new OpsListener({ notReadyReasons: () => this.notReadyReasons() }, this.metrics.registry, (req, res, url) => v1(req, res, url) || admin(req, res, url));
     pods.start();
     await drains.start();
     live.start();
@@ -203,7 +213,7 @@ export class GatewayService {
 
   /** The running configuration: what the control API lists and changes. Undefined before serve(). */
   get catalog(): ConfigCatalog | undefined {
-    return this.live;
+    return this.options.catalog ?? this.live;
   }
 
   /** Live reload of the file source (a watch event or SIGHUP). */
