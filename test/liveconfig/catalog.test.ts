@@ -2,6 +2,7 @@
 // an applied server serves the next request, a refused one changes nothing and says which field, a
 // removal ends the server's sessions, and every change moves the configuration version.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ConfigRejected, type ConfigCatalog } from '../../src/liveconfig/index.js';
 import { startGateway, testConfig, type RunningGateway } from '../grpc/harness.js';
@@ -87,5 +88,28 @@ describe('live configuration: the API source', () => {
     await catalog.deleteServer('files');
     assert.equal(catalog.server('files')?.origin.source, 'file');
     assert.equal(await statusOf(gw, 'mcp.test', '/mcp'), 200);
+  });
+});
+
+describe('live configuration: the control API over HTTP applies to the running configuration', () => {
+  const token = 'live-config-admin-token';
+  let gw: RunningGateway;
+  before(async () => {
+    gw = await startGateway(testConfig({ admin: { tokenSha256: createHash('sha256').update(token).digest('hex') } }));
+  });
+  after(() => gw.close());
+
+  it('PUT /v1/servers/NAME serves the next request; DELETE stops it', async () => {
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const put = await fetch(`${gw.httpBase}/v1/servers/search`, { method: 'PUT', headers: auth, body: JSON.stringify({ match: { hosts: ['search.test'], pathPrefix: '/mcp' } }) });
+    assert.equal(put.status, 200, await put.clone().text());
+    assert.equal(await statusOf(gw, 'search.test', '/mcp'), 200);
+    assert.equal(gw.service.catalog!.server('search')?.origin.source, 'api');
+    const bad = await fetch(`${gw.httpBase}/v1/servers/search`, { method: 'PUT', headers: auth, body: JSON.stringify({ match: { hosts: ['mcp.test'], pathPrefix: '/mcp' } }) });
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /already claimed by server/);
+    const del = await fetch(`${gw.httpBase}/v1/servers/search`, { method: 'DELETE', headers: auth });
+    assert.equal(del.status, 200);
+    assert.equal(await statusOf(gw, 'search.test', '/mcp'), 404);
   });
 });
