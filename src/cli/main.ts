@@ -54,8 +54,9 @@ async function serve(options: Parameters<typeof resolveServeConfig>[0]): Promise
   const service = new GatewayService(resolved.config, logger, { secrets, ...(options.config ? { configPath: options.config } : {}) });
   const follower = followConfigFile(options, service, logger);
   try {
-    await service.serve();
     await follower.watch();
+    await service.serve();
+    follower.serving();
   } catch (err) {
     follower.stop();
     logger.fatal({ err: (err as Error).message }, 'mcpgw could not start');

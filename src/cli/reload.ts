@@ -8,28 +8,36 @@ import type { ServeOptions } from './args.js';
 import { resolveServeConfig } from './serveConfig.js';
 
 export interface ConfigFollower {
-  /** Starts watching the file (SIGHUP is handled from construction on). */
+  /** Starts watching the file; call before serving, so no change made while mcpgw starts is missed. */
   watch(): Promise<void>;
+  /** mcpgw serves: a change seen while it started is applied now, later ones as they come. */
+  serving(): void;
   stop(): void;
 }
 
 export function followConfigFile(options: ServeOptions, service: GatewayService, logger: Logger): ConfigFollower {
   let serving = false;
+  let pending: 'SIGHUP' | 'file changed' | undefined;
   const reload = async (trigger: 'SIGHUP' | 'file changed'): Promise<void> => {
-    if (!serving) return void logger.warn({ trigger }, 'config reload requested before mcpgw serves; ignored');
+    if (!serving) return void (pending = trigger);
     logger.info({ trigger }, 'reloading the config file');
     const result = await service.reloadFile(checkedAgainst(await resolveServeConfig(options), process.env));
     logger.info({ trigger, result, version: service.catalog?.version() }, 'config file reload done');
   };
-  const onHangup = (): void => void reload('SIGHUP').catch((err: unknown) => logger.error({ err: (err as Error).message }, 'config reload failed'));
+  const run = (trigger: 'SIGHUP' | 'file changed'): void => void reload(trigger).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'config reload failed'));
+  const onHangup = (): void => run('SIGHUP');
   process.on('SIGHUP', onHangup);
   let close: (() => void) | undefined;
   return {
     async watch() {
-      serving = true;
       if (!options.config) return;
-      const w = await watchFile(options.config, () => void reload('file changed').catch((err: unknown) => logger.error({ err: (err as Error).message }, 'config reload failed')), logger);
+      const w = await watchFile(options.config, () => run('file changed'), logger);
       close = () => w.close();
+    },
+    serving() {
+      serving = true;
+      if (pending) run(pending);
+      pending = undefined;
     },
     stop() {
       process.off('SIGHUP', onHangup);
