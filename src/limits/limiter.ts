@@ -15,6 +15,15 @@ import { RedisEngine } from './redisEngine.js';
 import type { AnomalyFlag, LimitRequest, LimitsOptions, LimitUsage, LimitVerdict, TenantUsage, UnavailablePolicy } from './types.js';
 import { ANOMALY_LIMIT, validateLimits } from './validate.js';
 
+/**
+ * Plan tokens name a request's concurrency slot and pending session reservation, so they must be
+ * unique across replicas sharing Redis: one random prefix per process and a counter, instead of a
+ * UUID per check.
+ */
+const PLAN_TOKEN_PREFIX = randomUUID();
+let planTokens = 0;
+const nextPlanToken = (): string => `${PLAN_TOKEN_PREFIX}.${(++planTokens).toString(36)}`;
+
 export interface LimiterDeps {
   /** MemoryStore: counters in this process. RedisStore: counters shared by every replica. */
   store: Store;
@@ -120,7 +129,7 @@ export class Limiter {
     const plan: Plan = {
       ...this.clockNow(),
       mode: 'peek',
-      token: randomUUID(),
+      token: nextPlanToken(),
       limits: peeked.map((l) => ({ limit: l, key: counterKey(l, probe), cost: 0, tenant })),
     };
     const outcome = peeked.length ? await this.engine.evaluate(plan) : undefined;
@@ -190,7 +199,7 @@ export class Limiter {
     return {
       ...(r.now !== undefined ? { nowMs: Math.floor(r.now) } : this.clockNow()),
       mode: 'check',
-      token: randomUUID(),
+      token: nextPlanToken(),
       ...(tracksSession && {
         session: { member: keys.sessionMember(r.sessionId!), index: keys.sessionIndex(r.server, r.sessionId!), ttlMs: this.sessionTtlMs },
       }),
