@@ -1,6 +1,7 @@
 // Idle memory of `mcpgw serve` (issue 15): compiled with the build's tsconfig into a scratch tree
 // inside the repository (so node_modules resolves), started with a typical config (examples/gateway.yaml,
-// loopback ports) and measured after it settles: resident memory, and the heap after full GCs.
+// loopback ports) and the image's V8 flags, and measured after it settles: resident memory, and the
+// heap after full GCs.
 import { fork, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,6 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** The V8 flags the image runs mcpgw with (the Dockerfile's `ENV NODE_OPTIONS`), so the bench measures what ships. */
+export function imageNodeFlags(): string[] {
+  const line = /^ENV NODE_OPTIONS=(.*)$/m.exec(readFileSync(path.join(root, 'Dockerfile'), 'utf8'));
+  return line ? line[1]!.trim().split(/\s+/) : [];
+}
 
 export interface IdleMemory {
   rss: number;
@@ -32,8 +39,8 @@ export async function idleMemory(cpu: number | undefined): Promise<IdleMemory> {
     const args = [path.join(out, 'src/cli/main.js'), configFile];
     const child =
       cpu === undefined
-        ? fork(entry, args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
-        : fork(entry, args, { execPath: 'taskset', execArgv: ['-c', String(cpu), process.execPath, '--expose-gc'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+        ? fork(entry, args, { execArgv: ['--expose-gc', ...imageNodeFlags()], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+        : fork(entry, args, { execPath: 'taskset', execArgv: ['-c', String(cpu), process.execPath, '--expose-gc', ...imageNodeFlags()], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     try {
       return await new Promise<IdleMemory>((resolve, reject) => {
         child.once('message', (m) => resolve(m as IdleMemory));
