@@ -4,6 +4,7 @@
 import type { BenchContext } from './context.js';
 import { BenchIssuer } from './identity.js';
 import { idleMemory } from './idle.js';
+import type { AdapterResult } from './micro/adapter.js';
 import type { LoadJob, LoadResult } from './proc/loadgen.js';
 import { cellOf, pairRow, type Row } from './report.js';
 import type { Scenario } from './scenarios.js';
@@ -60,6 +61,19 @@ function pairScenario(id: string, title: string, target: string, rpsFloor: numbe
 
 interface ShippedDeps {
   mcpgwConfig(pods?: number, extra?: Record<string, unknown>, server?: Record<string, unknown>): Record<string, unknown>;
+}
+
+/** mcpgw's own CPU for one tools/call, in process: the shipped wiring vs the body sent to both hooks. */
+function adapterScenario(): Scenario {
+  return {
+    id: 'shipped.adapter',
+    section: SECTION,
+    title: "mcpgw's own CPU per tools/call, in process",
+    async run(ctx) {
+      const r = await ctx.micro<AdapterResult>({ micro: 'adapter', samples: ctx.opts.sizes.decisionSamples });
+      return [pairRow({ id: 'shipped.adapter', section: SECTION, title: "mcpgw's own CPU per tools/call in process: headers-only Check + ext_proc vs body in both", baselineName: 'body twice' }, cellOf(r.shipped), cellOf(r.bodyTwice))];
+    },
+  };
 }
 
 function idleScenario(): Scenario {
@@ -122,6 +136,7 @@ export function shippedScenarios(deps: ShippedDeps): Scenario[] {
     pairScenario('shipped.check', 'headers-only Check, no token, vs bare Check', CHECK_TARGET, 0.9, 1.1, 1.3, noToken),
     pairScenario('shipped.check-token', 'headers-only Check, cached RS256 token, vs bare Check', CHECK_TARGET, 0.9, 1.1, 1.3, cachedToken),
     pairScenario('shipped.request', 'one tools/call: Check + ext_proc headers, body, response headers, vs bare servers', REQUEST_TARGET, 0.85, 1.15, undefined, request),
+    adapterScenario(),
     sseScenario(deps),
     idleScenario(),
   ];
