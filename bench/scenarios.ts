@@ -16,6 +16,7 @@ import type { RedisSessionsResult, SessionsResult } from './micro/sessions.js';
 import type { LoadResult } from './proc/loadgen.js';
 import { cellOf, pairRow, ratio, type Row } from './report.js';
 import { recoveryHandshake } from './recovery.js';
+import { shippedScenarios } from './shipped.js';
 import { sseFirstEvent } from './sse.js';
 import type { WorkloadName } from './workloads.js';
 
@@ -588,5 +589,6 @@ export function scenarios(levels: number[], tokenLevels: number[] = levels.filte
     bridgeScenario(),
     clusterScenario('check', 'check'),
     clusterScenario('extproc-stateless', 'extproc'),
+    ...shippedScenarios({ mcpgwConfig }),
   ];
 }

@@ -2,7 +2,7 @@
 // endpoint watches; starts them in serve(), stops them in close().
 import { parseListenAddress, type ConfigResult, type GatewayConfig } from '../config/index.js';
 import { SessionPinning } from '../core/index.js';
-import { ConfigMetrics, LiveConfig, McpServerWatch, apiServerStore, type ConfigCatalog } from '../liveconfig/index.js';
+import { ConfigMetrics, LiveConfig, apiServerStore, createMcpServerWatch, type ConfigCatalog, type McpServerWatch } from '../liveconfig/index.js';
 import { loadKubeConfig } from '../endpoints/index.js';
 import { MemoryDrainMarks, PodDirectory, RedisDrainMarks, loadXxh64, type DrainMarks, type PodDirectoryDeps } from '../routing/index.js';
 import { HttpSessionHandshake, createRecoveryLock, createSessionRegistry, type SessionRegistry } from '../sessions/index.js';
@@ -34,7 +34,7 @@ export interface ServiceOptions {
   /** The config file's path, as the file source's origin (docs/control-plane.md). */
   configPath?: string;
   /** Test seam: the kubeconfig MCPServer resources are watched with (a fake API server). */
-  mcpServersKubeConfig?: ReturnType<typeof loadKubeConfig>;
+  mcpServersKubeConfig?: Awaited<ReturnType<typeof loadKubeConfig>>;
   /** Test seam: a catalog the control API uses instead of the running configuration. */
   catalog?: ConfigCatalog;
 }
@@ -55,7 +55,9 @@ export class GatewayService {
   /** What decisions are made with now; replaced whole by a live configuration change. */
   private runtime?: Runtime;
   private live?: LiveConfig;
-  private mcpServers?: McpServerWatch;
+  private mcpServers?: Promise<McpServerWatch | undefined>;
+  /** False from start until the enabled MCPServer source has listed its resources. */
+  private mcpServersListed = true;
   private audit?: AuditLog;
   private tracing?: DecisionTracing;
   private storeAnswered = false;
@@ -200,15 +202,25 @@ export class GatewayService {
   private watchMcpServers(c: GatewayConfig, live: LiveConfig): void {
     const k = c.kubernetes.mcpServers;
     if (!k.enabled) return;
-    const watch = (this.mcpServers = new McpServerWatch({
-      kubeConfig: this.options.mcpServersKubeConfig ?? loadKubeConfig(k.kubeconfig ? { kubeconfig: k.kubeconfig } : {}),
-      namespaces: k.namespaces,
-      resyncSeconds: k.resyncSeconds,
-      logger: this.logger.child({ source: 'kubernetes' }),
-      target: live,
-      onError: (err) => this.metrics.kubernetesWatchErrors.inc({ server: '', kind: err.kind }),
-    }));
-    watch.start().catch((err: Error) => this.logger.error({ err: err.message }, 'MCPServer resources cannot be watched (is the CRD installed and the RBAC applied?)'));
+    this.mcpServersListed = false;
+    this.mcpServers = (async () => {
+      const watch = await createMcpServerWatch({
+        kubeConfig: this.options.mcpServersKubeConfig ?? (await loadKubeConfig(k.kubeconfig ? { kubeconfig: k.kubeconfig } : {})),
+        namespaces: k.namespaces,
+        resyncSeconds: k.resyncSeconds,
+        logger: this.logger.child({ source: 'kubernetes' }),
+        target: live,
+        onError: (err) => this.metrics.kubernetesWatchErrors.inc({ server: '', kind: err.kind }),
+      });
+      void watch.start().then(
+        () => void (this.mcpServersListed = true),
+        (err: Error) => this.logger.error({ err: err.message }, 'MCPServer resources cannot be watched (is the CRD installed and the RBAC applied?)'),
+      );
+      return watch;
+    })().catch((err: Error) => {
+      this.logger.error({ err: err.message }, 'MCPServer resources cannot be watched: no Kubernetes credentials');
+      return undefined;
+    });
   }
 
   /** The running configuration: what the control API lists and changes. Undefined before serve(). */
@@ -271,7 +283,7 @@ export class GatewayService {
     if (this.shuttingDown) return ['shutting down'];
     if (!this.store || !this.pods) return ['starting'];
     const reasons = this.pods.unsynced().map((s) => `endpoints of server "${s}" not listed yet`);
-    if (this.mcpServers && !this.mcpServers.synced) reasons.push('MCPServer resources not listed yet');
+    if (!this.mcpServersListed) reasons.push('MCPServer resources not listed yet');
     if (this.live && !this.live.synced) reasons.push('API-applied servers not read from the store yet');
     try {
       await withTimeout(this.store.ping(), STORE_PING_TIMEOUT_MS);
@@ -295,7 +307,7 @@ export class GatewayService {
     await this.pods?.stop();
     await this.drains?.stop();
     this.live?.stop();
-    await this.mcpServers?.stop();
+    await (await this.mcpServers)?.stop();
     await this.runtimes?.stop(this.runtime);
     await this.tracing?.shutdown();
     await this.audit?.close();

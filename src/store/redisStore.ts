@@ -1,7 +1,8 @@
 // The Redis store: owns two ioredis connections (commands, and pub/sub, which Redis dedicates to
 // subscriptions) from connect() to close(). Every command goes through run(), the one place where
 // driver failures become StoreUnavailableError, so no ioredis error reaches a caller unconverted.
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '../telemetry/index.js';
 import { StoreUnavailableError } from './errors.js';
 import { OutageLog } from './outageLog.js';
@@ -31,6 +32,12 @@ export interface ChannelListener {
   resync(): void;
 }
 
+/**
+ * ioredis (CommonJS) is required when a RedisStore is built, not imported with this module: a memory
+ * store never loads it (~20 MB of resident memory; docs/performance.md, Memory).
+ */
+const loadRedis = (): typeof Redis => (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis;
+
 const DEFAULT_KEY_PREFIX = 'mcpgw:';
 const DEFAULT_COMMAND_TIMEOUT_MS = 500;
 const CONNECT_TIMEOUT_MS = 2000;
@@ -57,6 +64,7 @@ export class RedisStore implements Store {
       // Reconnect forever with capped backoff: Redis coming back must heal mcpgw without a restart.
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), MAX_RECONNECT_DELAY_MS) + Math.floor(Math.random() * 50),
     };
+    const Redis = loadRedis();
     this.client = new Redis(url, {
       ...common,
       // Fail fast while disconnected instead of queueing: callers apply their Redis-down policy.

@@ -104,6 +104,14 @@ describe('Dockerfile', () => {
     assert.match(args[0]?.image ?? '', /^ghcr\.io\/mcp-mesh-gateway\/mcpgw:\d+\.\d+\.\d+$/, 'a pinned release tag, never latest');
   });
 
+  test('the image\'s NODE_OPTIONS flags are also in the Deployment\'s NODE_OPTIONS, which replaces them', () => {
+    const image = final.filter((i) => i.op === 'ENV' && i.args.startsWith('NODE_OPTIONS=')).map((i) => i.args.slice('NODE_OPTIONS='.length).split(/\s+/));
+    assert.equal(image.length, 1, 'one ENV NODE_OPTIONS in the runtime image');
+    const env = at(oneObject('istio/base', 'Deployment', 'mcpgw'), 'spec.template.spec.containers') as Array<{ env?: Array<{ name: string; value?: string }> }>;
+    const deployment = (env[0]?.env ?? []).find((e) => e.name === 'NODE_OPTIONS')?.value?.split(/\s+/) ?? [];
+    for (const flag of image[0]!) assert.ok(deployment.includes(flag), `${flag} missing from the Deployment's NODE_OPTIONS (${deployment.join(' ')})`);
+  });
+
   test('.dockerignore exists and keeps the context to what the Dockerfile copies', () => {
     assert.ok(existsSync(repoPath('.dockerignore')));
     const lines = readText('.dockerignore').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
