@@ -116,12 +116,12 @@ const clusterSchema = z
   })
   .readonly();
 
-const bindingWritesSchema = z
+const replicationWaitSchema = z
   .strictObject({
     waitReplicas: integer(0, 16)
       .default(0)
-      .describe('After writing a new or re-bound session binding, wait (Redis WAIT) until this many replicas have it: a failover then cannot lose it. 0: do not wait (asynchronous replication; see docs/operations.md, "Failover").'),
-    waitTimeoutMs: integer(1, 10_000).default(100).describe('Longest WAIT; the write still counts as done after it (the binding may then be lost by a failover).'),
+      .describe('After each write, wait (Redis WAIT) until this many replicas have it: a failover then cannot lose it. 0: do not wait (asynchronous replication; see docs/operations.md, "Failover").'),
+    waitTimeoutMs: integer(1, 10_000).default(100).describe('Longest WAIT; the write still counts as done after it (a failover may then lose it).'),
   })
   .readonly();
 
@@ -131,7 +131,8 @@ export const redisStoreSchema = z
     url: z.string().optional().describe('redis:// or rediss:// URL of a standalone Redis; default: the MCPGW_REDIS_URL environment variable. Not with sentinel or cluster.'),
     sentinel: sentinelSchema.optional().describe('Redis behind Sentinel: mcpgw asks the Sentinels for the master and follows failovers. The password, if any, comes from MCPGW_REDIS_PASSWORD.'),
     cluster: clusterSchema.optional().describe('Redis Cluster: keys carry hash tags so every script stays in one slot. The password, if any, comes from MCPGW_REDIS_PASSWORD.'),
-    bindingWrites: bindingWritesSchema.optional().describe('Durability of session binding writes against a failover.'),
+    bindingWrites: replicationWaitSchema.optional().describe('Durability of new and re-bound session bindings against a failover.'),
+    limitWrites: replicationWaitSchema.optional().describe('Durability of limit counter updates against a failover (a lost update re-admits what it counted).'),
     keyPrefix: z.string().default('mcpgw:').describe('Prefix of every key mcpgw writes. With cluster, it may not contain "{" or "}" (hash tags are mcpgw\'s).'),
     commandTimeoutMs: integer(10, 10_000).default(500).describe('A Redis command slower than this counts as Redis being unavailable.'),
     cacheSize: integer(0, 10_000_000).default(100_000).describe('Sessions kept in each replica\'s in-process cache in front of Redis.'),

@@ -102,8 +102,15 @@ export class RedisEngine implements Engine {
     }
     if (plan.anomaly) group(plan.anomaly.key).spec.an = anomalySpec(plan.anomaly, 1);
     const sessionIndex = plan.session && plan.mode === 'check' ? this.store.run('limits.check', (r) => r.pexpire(this.key(plan.session!.index), plan.session!.ttlMs)) : undefined;
-    const replies = await Promise.all(groups.map((g) => this.check(g.keys, g.spec)));
+    const settled = await Promise.allSettled(groups.map((g) => this.check(g.keys, g.spec)));
     await sessionIndex;
+    const failed = settled.find((s) => s.status === 'rejected');
+    const replies = settled.map((s) => (s.status === 'fulfilled' ? s.value : ({ i: -2, rt: 0, st: [] } as CheckReply)));
+    if (failed) {
+      // A slot did not answer: the request is not admitted, so what other slots took goes back.
+      await this.rollBack(groups, replies).catch(() => undefined);
+      throw failed.reason;
+    }
     const states: CheckReply['st'] = [];
     let refused = 0;
     let retry = 0;
@@ -134,7 +141,11 @@ export class RedisEngine implements Engine {
   }
 
   private async check(keyList: string[], spec: CheckSpec): Promise<CheckReply> {
-    const raw = await this.store.run('limits.check', (r) => checkScript.run(r, keyList, [JSON.stringify(spec)]));
+    const { waitReplicas, waitTimeoutMs } = this.store.limitWrites;
+    const args = [JSON.stringify(spec)];
+    const raw = await this.store.run('limits.check', async (r) =>
+      waitReplicas > 0 && spec.mode === 'check' ? (await checkScript.runAndWait(r, keyList, args, waitReplicas, waitTimeoutMs)).reply : checkScript.run(r, keyList, args),
+    );
     return JSON.parse(String(raw)) as CheckReply;
   }
 

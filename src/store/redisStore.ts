@@ -14,6 +14,11 @@ export type RedisClient = Redis | Cluster;
 
 export type RedisTopology = 'standalone' | 'sentinel' | 'cluster';
 
+export interface ReplicationWait {
+  waitReplicas: number;
+  waitTimeoutMs: number;
+}
+
 export interface RedisStoreOptions {
   /** redis:// or rediss:// URL of a standalone Redis; defaults to the MCPGW_REDIS_URL environment variable. */
   url?: string;
@@ -24,7 +29,9 @@ export interface RedisStoreOptions {
   /** Sentinel and Cluster: the password (default: MCPGW_REDIS_PASSWORD). */
   password?: string;
   /** WAIT after binding writes until this many replicas have them (0: no WAIT). */
-  bindingWrites?: { waitReplicas: number; waitTimeoutMs: number };
+  bindingWrites?: ReplicationWait;
+  /** WAIT after limit counter updates until this many replicas have them (0: no WAIT). */
+  limitWrites?: ReplicationWait;
   /** Namespace for every key and channel, so several deployments can share one Redis. Default "mcpgw:". */
   keyPrefix?: string;
   /** A command without a reply within this time fails (StoreUnavailableError). Default 500. */
@@ -51,6 +58,7 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 500;
 const CONNECT_TIMEOUT_MS = 2000;
 const MAX_RECONNECT_DELAY_MS = 2000;
 const DEFAULT_SLOT_GROUPS = 16;
+const NO_WAIT: ReplicationWait = { waitReplicas: 0, waitTimeoutMs: 100 };
 
 function backoff(times: number): number {
   return Math.min(50 * 2 ** Math.min(times, 6), MAX_RECONNECT_DELAY_MS) + Math.floor(Math.random() * 50);
@@ -91,7 +99,8 @@ export class RedisStore implements Store {
    * tag (tag()), so a script over them runs on one node.
    */
   readonly slotGroups: number;
-  readonly bindingWrites: { waitReplicas: number; waitTimeoutMs: number };
+  readonly bindingWrites: ReplicationWait;
+  readonly limitWrites: ReplicationWait;
   private readonly client: RedisClient;
   private readonly subscriber: RedisClient;
   private readonly channels = new Map<string, Set<ChannelListener>>();
@@ -107,7 +116,8 @@ export class RedisStore implements Store {
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.topology = options.cluster ? 'cluster' : options.sentinel ? 'sentinel' : 'standalone';
     this.slotGroups = options.cluster ? (options.cluster.slotGroups ?? DEFAULT_SLOT_GROUPS) : 1;
-    this.bindingWrites = options.bindingWrites ?? { waitReplicas: 0, waitTimeoutMs: 100 };
+    this.bindingWrites = options.bindingWrites ?? NO_WAIT;
+    this.limitWrites = options.limitWrites ?? NO_WAIT;
     const common: RedisOptions = {
       lazyConnect: true,
       connectTimeout: CONNECT_TIMEOUT_MS,
