@@ -30,6 +30,12 @@ export interface RedisSessionRegistryOptions {
   onLost?: (n: number) => void;
 }
 
+interface CachedBinding {
+  binding: SessionBinding;
+  /** The resync count when it was cached (RedisSessionRegistry.resyncs). */
+  resync: number;
+}
+
 /** Entries examined per list() call at most, so one admin request cannot hold Redis for long. */
 const LIST_SCAN_BUDGET = 10_000;
 /** How soon bindings whose slot had not recovered yet are checked again for loss. */
@@ -42,12 +48,14 @@ const LOST_RECHECK_MS = 1000;
  */
 export class RedisSessionRegistry implements SessionRegistry {
   private readonly keys: SessionKeys;
-  private readonly cache?: LRUCache<string, SessionBinding>;
+  private readonly cache?: LRUCache<string, CachedBinding>;
   private readonly cacheTtlMs: number;
   private readonly ended = new EndListeners();
   private readonly refreshAfterMs: number;
   /** Bumped on every invalidation, so a Redis read that raced one is not cached. */
   private generation = 0;
+  /** Bumped when invalidations may have been missed: older cache entries are checked with Redis before use. */
+  private resyncs = 0;
   private unsubscribe?: () => void;
   private unwatch?: () => void;
   private readonly recent = new RecentWrites();
@@ -59,17 +67,18 @@ export class RedisSessionRegistry implements SessionRegistry {
     this.keys = new SessionKeys(store.keyPrefix, store.slotGroups, (t) => store.slotTag(t));
     this.refreshAfterMs = options.ttlMs / 20;
     this.cacheTtlMs = Math.min(options.cache.ttlMs, options.ttlMs);
-    if (options.cache.max > 0) this.cache = new LRUCache<string, SessionBinding>({ max: options.cache.max, ttl: this.cacheTtlMs });
+    if (options.cache.max > 0) this.cache = new LRUCache<string, CachedBinding>({ max: options.cache.max, ttl: this.cacheTtlMs });
   }
 
   /** Listens for other replicas' invalidations (and keeps listening across reconnections). */
   start(): void {
     this.unsubscribe ??= this.store.subscribe(this.keys.invalidations, {
       message: (payload) => this.applyInvalidation(payload),
-      // Invalidations published while the subscription was down are lost: drop what they may have hit.
+      // Invalidations published while the subscription was down are lost: every cached binding is
+      // read again from Redis before its next use (and still used if Redis cannot answer yet).
       resync: () => {
         this.generation++;
-        this.cache?.clear();
+        this.resyncs++;
       },
     });
     this.unwatch ??= this.store.onRecovered((since) => void this.countLost(since));
@@ -82,23 +91,36 @@ export class RedisSessionRegistry implements SessionRegistry {
     this.unwatch = undefined;
   }
 
-  /** A cache hit needs no Redis, so cached sessions keep routing while Redis is down. */
+  /**
+   * A cache hit needs no Redis, so cached sessions keep routing while Redis is down (or while the
+   * master of their slot fails over). After a resync a cached binding is checked with Redis first,
+   * unless Redis cannot answer.
+   */
   async get(server: string, id: string): Promise<SessionBinding | undefined> {
     if (!isValidServerName(server) || !isValidSessionId(id)) return undefined;
     const position = listPosition(server, id);
     const cached = this.cache?.get(position);
-    if (cached) return cached;
+    if (cached?.resync === this.resyncs) return cached.binding;
     const generation = this.generation;
     const key = this.keys.binding(server, id);
-    const [json, pttl] = await this.store.run('sessions.get', async (r) => {
-      const replies = (await r.pipeline().get(key).pttl(key).exec()) ?? [];
-      for (const [err] of replies) if (err) throw err;
-      return [replies[0]?.[1], replies[1]?.[1]] as [string | null, number];
-    });
+    let json: string | null;
+    let pttl: number;
+    try {
+      [json, pttl] = await this.store.run('sessions.get', async (r) => {
+        const replies = (await r.pipeline().get(key).pttl(key).exec()) ?? [];
+        for (const [err] of replies) if (err) throw err;
+        return [replies[0]?.[1], replies[1]?.[1]] as [string | null, number];
+      });
+    } catch (err) {
+      if (cached) return cached.binding;
+      throw err;
+    }
     const b = json ? decodeBinding(json, server, id) : undefined;
     if (json && !b) this.options.logger.warn({ server, key }, 'ignoring a malformed session binding in Redis');
     if (b && generation === this.generation) {
-      this.cache?.set(position, b, pttl > 0 ? { ttl: Math.min(this.cacheTtlMs, pttl) } : {});
+      this.cache?.set(position, { binding: b, resync: this.resyncs }, pttl > 0 ? { ttl: Math.min(this.cacheTtlMs, pttl) } : {});
+    } else if (!b) {
+      this.cache?.delete(position);
     }
     return b;
   }
@@ -126,7 +148,7 @@ export class RedisSessionRegistry implements SessionRegistry {
       await this.store.run('sessions.put', (r) => putBinding.run(r, this.indexKeys(b), args));
     }
     this.recent.add(b.server, b.id, b.pod, Date.now());
-    this.cache?.set(listPosition(b.server, b.id), stored);
+    this.cache?.set(listPosition(b.server, b.id), { binding: stored, resync: this.resyncs });
   }
 
   /** Failures are logged and counted (RedisStore onError), never thrown: the request still routes. */
@@ -138,7 +160,7 @@ export class RedisSessionRegistry implements SessionRegistry {
       const written = await this.store.run('sessions.touch', (r) =>
         touchBinding.run(r, this.indexKeys(b), [encodeBinding(next), this.options.ttlMs, b.id, b.pod, position, b.server]),
       );
-      if (written === 1) this.cache?.set(position, next);
+      if (written === 1) this.cache?.set(position, { binding: next, resync: this.resyncs });
       else this.invalidate(position);
     } catch (err) {
       this.options.logger.debug({ err, server: b.server }, 'session touch failed; the binding keeps its previous expiry');

@@ -5,11 +5,12 @@
 // never over-admit, and the bindings the failover lost are exactly the ones counted.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { MemoryReplayCache } from '../../src/identity/index.js';
 import { Limiter, type LimitsOptions } from '../../src/limits/index.js';
 import { RedisSessionRegistry, type SessionBinding } from '../../src/sessions/index.js';
-import { RedisReplayCache, RedisStore } from '../../src/store/index.js';
+import { RedisReplayCache, RedisStore, StoreUnavailableError } from '../../src/store/index.js';
 import { createLogger } from '../../src/telemetry/index.js';
 import { listAll } from '../sessions/contract.js';
 import { eventually } from '../sessions/redisHarness.js';
@@ -22,10 +23,11 @@ const LIMITS: LimitsOptions = {
   replicas: 2,
   limits: [
     { name: 'tenant-quota', per: ['tenant'], quota: { requests: 40, window: DECADE }, whenUnavailable: 'fail-closed' },
+    { name: 'failover-quota', per: ['server'], match: { servers: ['failover'] }, quota: { requests: 30, window: DECADE }, whenUnavailable: 'fail-closed' },
     { name: 'principal-quota', per: ['principal'], quota: { requests: 1000, window: DECADE }, whenUnavailable: 'fail-closed' },
   ],
 };
-const call = (tenant: string, principal = 'alice') => ({ server: 'db', method: 'tools/call', tool: 'run_query', principal, tenant, isNewSession: false });
+const call = (tenant: string, principal = 'alice') => ({ server: tenant === 'failover' ? 'failover' : 'db', method: 'tools/call', tool: 'run_query', principal, tenant, isNewSession: false });
 
 interface Replica {
   store: RedisStore;
@@ -38,15 +40,14 @@ interface Replica {
 
 let prefixes = 0;
 
-async function replicas(cluster: RedisClusterProcess, o: { waitReplicas?: number } = {}): Promise<Replica[]> {
+async function replicas(cluster: RedisClusterProcess, o: { limitWait?: boolean } = {}): Promise<Replica[]> {
   const keyPrefix = `c${process.pid}-${++prefixes}:`;
-  const wait = o.waitReplicas ? { waitReplicas: o.waitReplicas, waitTimeoutMs: 1000 } : undefined;
   return Promise.all(
     [0, 1].map(async () => {
-      const store = new RedisStore({ cluster: { nodes: cluster.seeds, slotGroups: 16 }, keyPrefix, logger: silent, commandTimeoutMs: 1000, ...(wait && { bindingWrites: wait, limitWrites: wait }) });
+      const store = new RedisStore({ cluster: { nodes: cluster.seeds, slotGroups: 16 }, keyPrefix, logger: silent, commandTimeoutMs: 1000, ...(o.limitWait && { limitWrites: { waitReplicas: 1, waitTimeoutMs: 1000 } }) });
       const r: Replica = {
         store,
-        registry: new RedisSessionRegistry(store, { ttlMs: 600_000, cache: { max: 10_000, ttlMs: 600_000 }, logger: silent, onLost: (n) => (r.lost += n) }),
+        registry: new RedisSessionRegistry(store, { ttlMs: 600_000, cache: { max: 100_000, ttlMs: 600_000 }, logger: silent, onLost: (n) => (r.lost += n) }),
         limiter: new Limiter(LIMITS, { store, logger: silent }),
         replay: new RedisReplayCache(store, new MemoryReplayCache()),
         lost: 0,
@@ -209,7 +210,7 @@ async function slotOf(cluster: RedisClusterProcess, key: string): Promise<number
 async function masters(cluster: RedisClusterProcess) {
   const out = [];
   for (const n of cluster.nodes) {
-    const r = new Redis(n.port, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+    const r = new Redis(n.port, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true }).on('error', () => undefined);
     try {
       await r.connect();
       if (/role:master/.test(await r.info('replication'))) out.push(n);
@@ -221,3 +222,88 @@ async function masters(cluster: RedisClusterProcess) {
   }
   return out;
 }
+
+describe('a master of the Cluster killed under load', () => {
+  let a: Replica;
+  let b: Replica;
+  before(async () => {
+    // Limit counters wait for their replica (limitWrites), so the failover cannot forget an admission.
+    [a, b] = (await replicas(cluster, { limitWait: true })) as [Replica, Replica];
+  });
+  after(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+  });
+
+  it('cached sessions keep routing to their pod, writes to the dead slots fail cleanly then recover by themselves, limits never over-admit, lost bindings are counted exactly', async (t) => {
+    const cached = Array.from({ length: 48 }, (_, i) => binding(5000 + i));
+    await Promise.all(cached.map((x) => a.registry.put(x)));
+    for (const x of cached) await b.registry.get('files', x.id); // now cached on both
+    const victim = await cluster.masterOf(bindingKey(a, cached[0]!));
+    const onVictim = (await Promise.all(cached.map(async (x) => ((await cluster.masterOf(bindingKey(a, x))).port === victim.port ? x : undefined)))).filter((x) => x !== undefined);
+
+    const acked: SessionBinding[] = [];
+    const wrongPod: string[] = [];
+    const unexpected: unknown[] = [];
+    let refusedWrites = 0;
+    let admitted = 0;
+    let next = 10_000;
+    let running = true;
+    const loop = async (step: (i: number) => Promise<void>) => {
+      for (let i = 0; running; i++) await step(i);
+    };
+    const traffic = Promise.all([
+      // New sessions, alternating replicas: acknowledged ones must survive or be counted lost.
+      ...[0, 1].map((w) =>
+        loop(async () => {
+          const x = binding(next++);
+          try {
+            await [a, b][w]!.registry.put(x);
+            acked.push(x);
+          } catch (err) {
+            if (err instanceof StoreUnavailableError) refusedWrites++;
+            else unexpected.push(err);
+          }
+        }),
+      ),
+      // Follow-ups of cached sessions on both replicas: always the right pod, never an error.
+      loop(async (i) => {
+        const x = cached[i % cached.length]!;
+        try {
+          const got = await [a, b][i % 2]!.registry.get('files', x.id);
+          if (got?.pod !== x.pod) wrongPod.push(`${x.id}: ${got?.pod}`);
+        } catch (err) {
+          unexpected.push(err);
+        }
+        await setImmediatePromise();
+      }),
+      // A quota of 30 over the whole run, from both replicas.
+      loop(async (i) => {
+        const v = await [a, b][i % 2]!.limiter.check(call('failover', `p${i % 7}`));
+        if (v.allowed) admitted++;
+      }),
+    ]);
+    await eventually(() => assert.ok(acked.length >= 50 && admitted >= 10, 'traffic before the kill'), 20_000);
+    await victim.kill();
+    await cluster.healthy(30_000);
+    // Recovery by itself: new sessions whose slot was on the dead master are written again.
+    await eventually(async () => {
+      const probe = Array.from({ length: 32 }, () => binding(next++));
+      await Promise.all(probe.map((x) => a.registry.put(x)));
+    }, 30_000);
+    const afterRecovery = acked.length;
+    await eventually(() => assert.ok(acked.length >= afterRecovery + 50, 'writes flow after recovery'), 20_000);
+    running = false;
+    await traffic;
+
+    t.diagnostic(`${acked.length} acknowledged, ${refusedWrites} refused, ${unexpected.length} unexpected`);
+    assert.deepEqual(unexpected, [], 'every failure was a StoreUnavailableError (whenUnavailable applies), nothing else');
+    assert.deepEqual(wrongPod, [], 'cached sessions always routed to their own pod');
+    assert.ok(onVictim.length > 0, 'some cached sessions lived on the killed master');
+    assert.ok(admitted <= 30, `admitted ${admitted} under a quota of 30`);
+    // Every acknowledged binding is still there, or was lost by the failover and counted as such.
+    const missing = (await Promise.all(acked.map(async (x) => ((await b.store.run('test.get', (c) => c.get(bindingKey(b, x)))) ? undefined : x)))).filter((x) => x !== undefined);
+    await eventually(() => assert.equal(a.lost + b.lost, missing.length, 'lost bindings counted'), 20_000);
+    t.diagnostic(`${acked.length} bindings acknowledged, ${refusedWrites} writes refused during the failover, ${missing.length} lost (counted ${a.lost + b.lost}); ${admitted} admitted under a quota of 30`);
+    await victim.restart(); // rejoins as a replica of the promoted one
+  });
+});

@@ -164,7 +164,8 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterProces
   const nodes = await Promise.all(Array.from({ length: masters * 2 }, () => startRedis(args)));
   const seeds = nodes.map((n) => `127.0.0.1:${n.port}`);
   await run(REDIS_CLI, ['--cluster', 'create', ...seeds, '--cluster-replicas', '1', '--cluster-yes']);
-  const admin = (n: RedisProcess) => new Redis(n.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
+  // Errors (a killed node) reject the command; the 'error' event would only repeat them.
+  const admin = (n: RedisProcess) => new Redis(n.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 }).on('error', () => undefined);
   const ask = async <T>(n: RedisProcess, command: (r: Redis) => Promise<T>): Promise<T> => {
     const r = admin(n);
     try {
@@ -272,7 +273,7 @@ export async function startRedisSentinel(masterName = 'mcpgw'): Promise<RedisSen
   });
   const servers = [master, replica];
   const named = async (): Promise<RedisProcess> => {
-    const r = new Redis(sentinel.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
+    const r = new Redis(sentinel.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 }).on('error', () => undefined);
     try {
       await r.connect();
       const [, port] = (await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string];
@@ -309,7 +310,7 @@ export async function startRedisSentinel(masterName = 'mcpgw'): Promise<RedisSen
 }
 
 async function infoOf(n: RedisProcess, section: string): Promise<string> {
-  const r = new Redis(n.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const r = new Redis(n.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null }).on('error', () => undefined);
   try {
     await r.connect();
     return await r.info(section);
