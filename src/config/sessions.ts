@@ -147,6 +147,13 @@ export const redisStoreSchema = z
     const topologies = [s.url !== undefined && 'url', s.sentinel && 'sentinel', s.cluster && 'cluster'].filter((t): t is string => typeof t === 'string');
     if (topologies.length > 1) ctx.addIssue({ code: 'custom', path: [topologies[1]!], message: `choose one topology: ${topologies.join(' and ')} both set` });
     if (s.cluster && /[{}]/.test(s.keyPrefix)) ctx.addIssue({ code: 'custom', path: ['keyPrefix'], message: 'may not contain "{" or "}" with cluster: mcpgw chooses the hash tags' });
+    for (const field of ['bindingWrites', 'limitWrites'] as const) {
+      const w = s[field];
+      // A WAIT that outlasts the command timeout turns every write into an error once no replica answers.
+      if (w && w.waitReplicas > 0 && w.waitTimeoutMs >= s.commandTimeoutMs) {
+        ctx.addIssue({ code: 'custom', path: [field, 'waitTimeoutMs'], message: `must be less than commandTimeoutMs (${s.commandTimeoutMs})` });
+      }
+    }
   })
   .readonly();
 

@@ -249,7 +249,10 @@ describe('a master of the Cluster killed under load', () => {
     let next = 10_000;
     let running = true;
     const loop = async (step: (i: number) => Promise<void>) => {
-      for (let i = 0; running; i++) await step(i);
+      for (let i = 0; running; i++) {
+        await step(i);
+        await setImmediatePromise();
+      }
     };
     const traffic = Promise.all([
       // New sessions, alternating replicas: acknowledged ones must survive or be counted lost.
@@ -274,7 +277,6 @@ describe('a master of the Cluster killed under load', () => {
         } catch (err) {
           unexpected.push(err);
         }
-        await setImmediatePromise();
       }),
       // A quota of 30 over the whole run, from both replicas.
       loop(async (i) => {
@@ -282,18 +284,21 @@ describe('a master of the Cluster killed under load', () => {
         if (v.allowed) admitted++;
       }),
     ]);
-    await eventually(() => assert.ok(acked.length >= 50 && admitted >= 10, 'traffic before the kill'), 20_000);
-    await victim.kill();
-    await cluster.healthy(30_000);
-    // Recovery by itself: new sessions whose slot was on the dead master are written again.
-    await eventually(async () => {
-      const probe = Array.from({ length: 32 }, () => binding(next++));
-      await Promise.all(probe.map((x) => a.registry.put(x)));
-    }, 30_000);
-    const afterRecovery = acked.length;
-    await eventually(() => assert.ok(acked.length >= afterRecovery + 50, 'writes flow after recovery'), 20_000);
-    running = false;
-    await traffic;
+    try {
+      await eventually(() => assert.ok(acked.length >= 50 && admitted >= 10, 'traffic before the kill'), 20_000);
+      await victim.kill();
+      await cluster.healthy(30_000);
+      // Recovery by itself: new sessions whose slot was on the dead master are written again.
+      await eventually(async () => {
+        const probe = Array.from({ length: 32 }, () => binding(next++));
+        await Promise.all(probe.map((x) => a.registry.put(x)));
+      }, 30_000);
+      const afterRecovery = acked.length;
+      await eventually(() => assert.ok(acked.length >= afterRecovery + 50, 'writes flow after recovery'), 20_000);
+    } finally {
+      running = false;
+      await traffic;
+    }
 
     t.diagnostic(`${acked.length} acknowledged, ${refusedWrites} refused, ${unexpected.length} unexpected`);
     assert.deepEqual(unexpected, [], 'every failure was a StoreUnavailableError (whenUnavailable applies), nothing else');
