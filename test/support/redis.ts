@@ -252,8 +252,9 @@ export interface RedisSentinelProcess {
 /** A master, its replica and one Sentinel (quorum 1) watching them, all on loopback. */
 export async function startRedisSentinel(masterName = 'mcpgw'): Promise<RedisSentinelProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'mcpgw-sentinel-'));
-  const master = await startRedis();
-  const replica = await startRedis(() => ['--replicaof', '127.0.0.1', String(master.port)]);
+  // --dir: a replica's full sync writes an RDB file, which belongs in the temporary directory.
+  const master = await startRedis(() => ['--dir', dir]);
+  const replica = await startRedis(() => ['--dir', dir, '--replicaof', '127.0.0.1', String(master.port)]);
   const sentinel = await startRedis((port) => {
     const file = join(dir, `sentinel-${port}.conf`);
     writeFileSync(
