@@ -5,7 +5,7 @@
 // written by earlier versions (JSON of every field) are still read, so a rolling upgrade keeps them.
 // Read back defensively: the value crosses a process boundary (another mcpgw version may have written it).
 import type { SessionBinding, SessionKind } from './binding.js';
-import { assertValidBinding } from './validate.js';
+import { assertValidBinding, SessionInputError } from './validate.js';
 
 const KIND_LETTER: Record<SessionKind, string> = { streamable: 's', 'legacy-sse': 'l', task: 't' };
 const LETTER_KIND = new Map(Object.entries(KIND_LETTER).map(([k, l]) => [l, k as SessionKind]));
@@ -20,6 +20,8 @@ interface Extras {
 }
 
 export function encodeBinding(b: SessionBinding): string {
+  // A leading "{" marks the JSON records of earlier versions (pods are "ip:port" host keys anyway).
+  if (b.pod.startsWith('{')) throw new SessionInputError('invalid session binding: pod must not start with "{"');
   const extras: Extras = {};
   if (b.affinityKey !== undefined) extras.a = b.affinityKey;
   if (b.principal !== undefined) extras.p = b.principal;
