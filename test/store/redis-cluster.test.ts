@@ -5,18 +5,14 @@
 // never over-admit, and the bindings the failover lost are exactly the ones counted.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { MemoryReplayCache } from '../../src/identity/index.js';
 import { Limiter, type LimitsOptions } from '../../src/limits/index.js';
-import { RedisSessionRegistry, type SessionBinding } from '../../src/sessions/index.js';
-import { RedisReplayCache, RedisStore, StoreUnavailableError } from '../../src/store/index.js';
-import { createLogger } from '../../src/telemetry/index.js';
+import type { SessionBinding } from '../../src/sessions/index.js';
 import { listAll } from '../sessions/contract.js';
 import { eventually } from '../sessions/redisHarness.js';
 import { startRedisCluster, type RedisClusterProcess } from '../support/redis.js';
+import { silent, startLoad, startReplicas, WAIT, type Replica } from './replicas.js';
 
-const silent = createLogger('silent');
 /** Windows this long never roll over during a test run. */
 const DECADE = { seconds: 10 * 365 * 86_400 };
 const LIMITS: LimitsOptions = {
@@ -29,40 +25,8 @@ const LIMITS: LimitsOptions = {
 };
 const call = (tenant: string, principal = 'alice') => ({ server: tenant === 'failover' ? 'failover' : 'db', method: 'tools/call', tool: 'run_query', principal, tenant, isNewSession: false });
 
-interface Replica {
-  store: RedisStore;
-  registry: RedisSessionRegistry;
-  limiter: Limiter;
-  replay: RedisReplayCache;
-  lost: number;
-  close(): Promise<void>;
-}
-
-let prefixes = 0;
-
-async function replicas(cluster: RedisClusterProcess, o: { limitWait?: boolean } = {}): Promise<Replica[]> {
-  const keyPrefix = `c${process.pid}-${++prefixes}:`;
-  return Promise.all(
-    [0, 1].map(async () => {
-      const store = new RedisStore({ cluster: { nodes: cluster.seeds, slotGroups: 16 }, keyPrefix, logger: silent, commandTimeoutMs: 1000, ...(o.limitWait && { limitWrites: { waitReplicas: 1, waitTimeoutMs: 1000 } }) });
-      const r: Replica = {
-        store,
-        registry: new RedisSessionRegistry(store, { ttlMs: 600_000, cache: { max: 100_000, ttlMs: 600_000 }, logger: silent, onLost: (n) => (r.lost += n) }),
-        limiter: new Limiter(LIMITS, { store, logger: silent }),
-        replay: new RedisReplayCache(store, new MemoryReplayCache()),
-        lost: 0,
-        close: async () => {
-          r.registry.stop();
-          r.limiter.stop();
-          await store.close();
-        },
-      };
-      store.connect();
-      r.registry.start();
-      await eventually(() => store.ping(), 20_000);
-      return r;
-    }),
-  );
+function replicas(cluster: RedisClusterProcess, o: { limitWait?: boolean } = {}): Promise<Replica[]> {
+  return startReplicas({ cluster: { nodes: cluster.seeds, slotGroups: 16 }, ...(o.limitWait && { limitWrites: WAIT }) }, LIMITS);
 }
 
 function binding(i: number, pods = 3): SessionBinding {
@@ -241,51 +205,10 @@ describe('a master of the Cluster killed under load', () => {
     const victim = await cluster.masterOf(bindingKey(a, cached[0]!));
     const onVictim = (await Promise.all(cached.map(async (x) => ((await cluster.masterOf(bindingKey(a, x))).port === victim.port ? x : undefined)))).filter((x) => x !== undefined);
 
-    const acked: SessionBinding[] = [];
-    const wrongPod: string[] = [];
-    const unexpected: unknown[] = [];
-    let refusedWrites = 0;
-    let admitted = 0;
     let next = 10_000;
-    let running = true;
-    const loop = async (step: (i: number) => Promise<void>) => {
-      for (let i = 0; running; i++) {
-        await step(i);
-        await setImmediatePromise();
-      }
-    };
-    const traffic = Promise.all([
-      // New sessions, alternating replicas: acknowledged ones must survive or be counted lost.
-      ...[0, 1].map((w) =>
-        loop(async () => {
-          const x = binding(next++);
-          try {
-            await [a, b][w]!.registry.put(x);
-            acked.push(x);
-          } catch (err) {
-            if (err instanceof StoreUnavailableError) refusedWrites++;
-            else unexpected.push(err);
-          }
-        }),
-      ),
-      // Follow-ups of cached sessions on both replicas: always the right pod, never an error.
-      loop(async (i) => {
-        const x = cached[i % cached.length]!;
-        try {
-          const got = await [a, b][i % 2]!.registry.get('files', x.id);
-          if (got?.pod !== x.pod) wrongPod.push(`${x.id}: ${got?.pod}`);
-        } catch (err) {
-          unexpected.push(err);
-        }
-      }),
-      // A quota of 30 over the whole run, from both replicas.
-      loop(async (i) => {
-        const v = await [a, b][i % 2]!.limiter.check(call('failover', `p${i % 7}`));
-        if (v.allowed) admitted++;
-      }),
-    ]);
+    const load = startLoad([a, b], { cached, newBinding: () => binding(next++), limitCall: (i) => call('failover', `p${i % 7}`) });
     try {
-      await eventually(() => assert.ok(acked.length >= 50 && admitted >= 10, 'traffic before the kill'), 20_000);
+      await eventually(() => assert.ok(load.acked.length >= 50 && load.admitted >= 10, 'traffic before the kill'), 20_000);
       await victim.kill();
       await cluster.healthy(30_000);
       // Recovery by itself: new sessions whose slot was on the dead master are written again.
@@ -293,22 +216,19 @@ describe('a master of the Cluster killed under load', () => {
         const probe = Array.from({ length: 32 }, () => binding(next++));
         await Promise.all(probe.map((x) => a.registry.put(x)));
       }, 30_000);
-      const afterRecovery = acked.length;
-      await eventually(() => assert.ok(acked.length >= afterRecovery + 50, 'writes flow after recovery'), 20_000);
+      const afterRecovery = load.acked.length;
+      await eventually(() => assert.ok(load.acked.length >= afterRecovery + 50, 'writes flow after recovery'), 20_000);
     } finally {
-      running = false;
-      await traffic;
+      await load.stop();
     }
-
-    t.diagnostic(`${acked.length} acknowledged, ${refusedWrites} refused, ${unexpected.length} unexpected`);
-    assert.deepEqual(unexpected, [], 'every failure was a StoreUnavailableError (whenUnavailable applies), nothing else');
-    assert.deepEqual(wrongPod, [], 'cached sessions always routed to their own pod');
+    assert.deepEqual(load.unexpected, [], 'every failure was a StoreUnavailableError (whenUnavailable applies), nothing else');
+    assert.deepEqual(load.wrongPod, [], 'cached sessions always routed to their own pod');
     assert.ok(onVictim.length > 0, 'some cached sessions lived on the killed master');
-    assert.ok(admitted <= 30, `admitted ${admitted} under a quota of 30`);
+    assert.ok(load.admitted <= 30, `admitted ${load.admitted} under a quota of 30`);
     // Every acknowledged binding is still there, or was lost by the failover and counted as such.
-    const missing = (await Promise.all(acked.map(async (x) => ((await b.store.run('test.get', (c) => c.get(bindingKey(b, x)))) ? undefined : x)))).filter((x) => x !== undefined);
+    const missing = (await Promise.all(load.acked.map(async (x) => ((await b.store.run('test.get', (c) => c.get(bindingKey(b, x)))) ? undefined : x)))).filter((x) => x !== undefined);
     await eventually(() => assert.equal(a.lost + b.lost, missing.length, 'lost bindings counted'), 20_000);
-    t.diagnostic(`${acked.length} bindings acknowledged, ${refusedWrites} writes refused during the failover, ${missing.length} lost (counted ${a.lost + b.lost}); ${admitted} admitted under a quota of 30`);
+    t.diagnostic(`${load.acked.length} bindings acknowledged, ${load.refused} operations refused during the failover, ${missing.length} lost (counted ${a.lost + b.lost}); ${load.admitted} admitted under a quota of 30`);
     await victim.restart(); // rejoins as a replica of the promoted one
   });
 });
