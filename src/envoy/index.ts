@@ -4,3 +4,4 @@ export type * from './messages.js';
 export { headerLookup, headerRecord, headerValueText, structString, stringStruct } from './headers.js';
 export { headerMutation, commonResponse, immediateResponse, withMetadata } from './extprocReplies.js';
 export { okResponse, deniedResponse } from './authzReplies.js';
+export { EXT_AUTHZ_NAMESPACE, VERIFIED_PRINCIPAL_KEY } from './metadata.js';

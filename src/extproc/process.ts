@@ -1,15 +1,13 @@
 // ext_proc per-phase work: one function per phase (reference/envoy.md §1.5), each returning the reply,
 // whether the exchange goes on, and what the request now holds. Which phase runs when is decided by
 // the stream's machine (streamState.ts), driven by stream.ts. Headers SEND, request body BUFFERED,
-// response headers SEND, response body NONE unless mcpgw must read it (session pinning, list
-// filtering, limits that end with the body).
-import { VERIFIED_PRINCIPAL_KEY } from '../authz/index.js';
-import { requestView, type Decision, type EnvoyFacts, type Gateway, type HttpRequestView } from '../core/index.js';
-import { headerLookup, structString, type ProcessingRequest, type ProcessingResponse } from '../envoy/index.js';
+// response headers SEND, response body NONE unless the core's response decision needs it (session
+// pinning, list filtering, limits that end with the body): its BodyNeed becomes a mode_override.
+import { requestView, type BodyNeed, type Decision, type Deny, type EnvoyFacts, type Gateway, type HookCapabilities, type HttpRequestView, type ResponsePlan } from '../core/index.js';
+import { EXT_AUTHZ_NAMESPACE, VERIFIED_PRINCIPAL_KEY, headerLookup, structString, type BodySendMode, type ProcessingRequest, type ProcessingResponse } from '../envoy/index.js';
 import type { DecisionObserver, GatewayMetrics, Logger, PendingAudit } from '../telemetry/index.js';
-import { listFraming, listReader } from './listReader.js';
 import { RESPONSE_BODY_CONTINUE, denyReply, requestReply, responseBodyReply, responseHeadersReply } from './replies.js';
-import type { BodyReader, BodyStep, Holds, StreamState } from './streamState.js';
+import type { Holds, StreamState } from './streamState.js';
 
 export interface ProcessorDeps {
   gateway: Gateway;
@@ -26,7 +24,9 @@ export interface Work {
 }
 
 const ATTRIBUTES_KEY = 'envoy.filters.http.ext_proc';
-const EXT_AUTHZ_NAMESPACE = 'envoy.filters.http.ext_authz';
+
+/** ext_proc is shown every request's body (BUFFERED) and its response. */
+export const PROCESS_HOOK: HookCapabilities = { seesBody: true, seesResponse: true };
 
 /** Caller facts only Envoy can state: the mTLS peer (attribute) and ext_authz's verdict (metadata). */
 function envoyFacts(msg: ProcessingRequest): EnvoyFacts {
@@ -40,8 +40,8 @@ function envoyFacts(msg: ProcessingRequest): EnvoyFacts {
 
 const NO_HEADERS = (): string | undefined => undefined;
 
-/** Passes the body through untouched; only its end matters (limits released with it). */
-const PASS_THROUGH: BodyReader = async () => ({ kind: 'continue' });
+/** A body the core reads whole is BUFFERED (reference/envoy.md §1.10); one it reads in chunks is STREAMED, never buffered. */
+const SEND_MODE: Record<BodyNeed['read'], BodySendMode> = { whole: 'BUFFERED', chunks: 'STREAMED' };
 
 export class RequestProcessor {
   constructor(private readonly deps: ProcessorDeps) {}
@@ -53,7 +53,7 @@ export class RequestProcessor {
     // end_of_stream on the headers means no body will ever come (GET, DELETE, body-less POST), so this
     // reply is the only chance to set the affinity header.
     const view = { ...requestView(headers, endOfStream ? null : undefined), envoy: state.envoy };
-    const decided = await this.decide(view, endOfStream, () => this.deps.gateway.decide(view, 'ext_proc'));
+    const decided = await this.decide(view, endOfStream, () => this.deps.gateway.decide(view, PROCESS_HOOK));
     if (decided.d.kind === 'allow') {
       state.headers = headers;
       if (decided.d.principal) state.principal = decided.d.principal;
@@ -68,7 +68,7 @@ export class RequestProcessor {
     const view: HttpRequestView = { ...requestView(headers, body?.body ?? Buffer.alloc(0)), envoy: state.envoy ?? {} };
     if (state.principal) view.verified = state.principal;
     const decided = await this.decide(view, true, () =>
-      body?.end_of_stream === false ? this.deps.gateway.refusePartialBody(requestView(headers, undefined)) : this.deps.gateway.decide(view, 'ext_proc'),
+      body?.end_of_stream === false ? this.deps.gateway.refusePartialBody(requestView(headers, undefined)) : this.deps.gateway.decide(view, PROCESS_HOOK),
     );
     return this.requestWork(state, decided, 'request_body');
   }
@@ -93,34 +93,19 @@ export class RequestProcessor {
     const started = process.hrtime.bigint();
     const header = headerLookup(msg.response_headers?.headers);
     const upstreamAddress = structString(msg.attributes?.[ATTRIBUTES_KEY], 'upstream.address');
-    const response = { status: Number(header(':status') ?? 0), header, ...(upstreamAddress ? { upstreamAddress } : {}) };
-    const hasBody = msg.response_headers?.end_of_stream !== true;
+    const response = { status: Number(header(':status') ?? 0), header, hasBody: msg.response_headers?.end_of_stream !== true, ...(upstreamAddress ? { upstreamAddress } : {}) };
     const sessionId = header('mcp-session-id');
     this.deps.observer.responded(audit, { status: response.status, ...(upstreamAddress ? { pod: upstreamAddress } : {}), ...(sessionId ? { sessionId } : {}) });
-    if (sessionId && limits?.bindSession) await limits.bindSession(sessionId).catch(() => undefined);
-    const pinning = this.deps.gateway.pinning;
-    const step = state.pin && pinning ? await pinning.onResponseHeaders(state.pin, response) : undefined;
-    // Limit headers, and the client's own session id over a recovered session's upstream one.
-    const addedHeaders = [...(limits?.responseHeaders ?? []), ...(step?.kind === 'continue' ? (step.setHeaders ?? []) : [])];
+    const plan: ResponsePlan = { summary: state.summary ?? {}, ...(state.pin ? { pin: state.pin } : {}), ...(state.list ? { list: state.list } : {}), ...(limits ? { limits } : {}) };
+    const d = await this.deps.gateway.decideResponse(plan, response);
     let work: Work;
-    if (step?.kind === 'replace') {
-      work = this.replaced(state, step);
-    } else if (hasBody && step?.readBody && state.pin && pinning) {
-      state.readBody = pinning.bodyReader(state.pin, response);
-      work = { reply: responseHeadersReply(step.readBody, false, addedHeaders), outcome: 'continue' };
+    if (d.kind === 'replace') {
+      work = this.replaced(d.answer);
+    } else if (d.body) {
+      state.readBody = this.deps.gateway.readResponseBody(plan, d.body, response);
+      work = { reply: responseHeadersReply(SEND_MODE[d.body.read], d.body.rewrites, d.setHeaders), outcome: 'continue' };
     } else {
-      // Only list results are read, and only as much as their framing needs: JSON whole, SSE per chunk.
-      const framing = hasBody && state.list && response.status === 200 ? listFraming(header('content-type')) : undefined;
-      if (framing && state.list) {
-        state.readBody = listReader(state.list, framing);
-        work = { reply: responseHeadersReply(framing === 'json' ? 'BUFFERED' : 'STREAMED', true, addedHeaders), outcome: 'continue' };
-      } else if (hasBody && limits?.release) {
-        // Concurrency slots are held until the body ends, however long an SSE stream lasts.
-        state.readBody = PASS_THROUGH;
-        work = { reply: responseHeadersReply('STREAMED', false, addedHeaders), outcome: 'continue' };
-      } else {
-        work = { reply: responseHeadersReply(undefined, false, addedHeaders), outcome: 'complete' };
-      }
+      work = { reply: responseHeadersReply(undefined, false, d.setHeaders), outcome: 'complete' };
     }
     this.deps.metrics.observeLatency('ext_proc_response', Number(process.hrtime.bigint() - started) / 1e9);
     return work;
@@ -128,8 +113,8 @@ export class RequestProcessor {
 
   async responseBody(state: StreamState, msg: ProcessingRequest): Promise<Work> {
     const body = msg.response_body;
-    const step: BodyStep = (await state.readBody?.(body?.body ?? Buffer.alloc(0), body?.end_of_stream === true)) ?? { kind: 'continue' };
-    if (step.kind === 'replace') return this.replaced(state, step);
+    const step = (await state.readBody?.(body?.body ?? Buffer.alloc(0), body?.end_of_stream === true)) ?? { kind: 'pass' };
+    if (step.kind === 'replace') return this.replaced(step.answer);
     return { reply: responseBodyReply(step.kind === 'mutate' ? step.body : undefined), outcome: body?.end_of_stream ? 'complete' : 'continue' };
   }
 
@@ -145,9 +130,11 @@ export class RequestProcessor {
     }
   }
 
-  /** Finishes the audit line of a request whose response never came. */
-  responded(holds: Holds): void {
+  /** Gives back what the request held: finishes its audit line (if its response never came) and returns its limit leases. */
+  release(holds: Holds): void {
     this.deps.observer.responded(holds.audit, {});
+    const leases = holds.limits?.leases;
+    if (leases?.length) void this.deps.gateway.releaseLimits(leases);
   }
 
   private requestWork(state: StreamState, { d, audit }: Decided, kind: 'request_headers' | 'request_body'): Work {
@@ -175,9 +162,8 @@ export class RequestProcessor {
     return pending ? { d, audit: pending } : { d };
   }
 
-  /** The pinning or list reader replaced the response (a lost session's 404): mcpgw's last word. */
-  private replaced(state: StreamState, step: Extract<BodyStep, { kind: 'replace' }>): Work {
-    const d = this.deps.gateway.refuse(step.refusal, state.summary ?? {}, step.retryAfter);
+  /** The core replaced the response (a lost session's 404): mcpgw's last word. */
+  private replaced(d: Deny): Work {
     this.deps.logger.debug({ hook: 'ext_proc_response', reason: d.reason, status: d.status, ...d.summary }, 'response replaced');
     return { reply: denyReply(d), outcome: 'complete' };
   }

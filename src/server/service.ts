@@ -159,6 +159,7 @@ export class GatewayService {
     this.tracing = await startTracing({ ...(c.tracing.otlpEndpoint ? { otlpEndpoint: c.tracing.otlpEndpoint } : {}), serviceName: c.tracing.serviceName, sampleRatio: c.tracing.sampleRatio });
     const gateway = new Gateway(c, {
       pinning,
+      now,
       credentials: this.credentials,
       ...(this.authenticator ? { authenticator: this.authenticator } : {}),
       ...(this.limiter ? { limiter: this.limiter } : {}),

@@ -3,7 +3,7 @@
 // call lives in one slot group (redisKeys.ts), so a script runs on one Cluster node. Scores are
 // expiry times from Redis's own clock (TIME), the same clock that expires the binding keys, so
 // counts stay exact across replicas whose clocks differ.
-import { LuaScript } from '../store/luaScript.js';
+import { LuaScript } from '../store/index.js';
 
 const COMMON = `
 local function now_ms()
