@@ -38,7 +38,7 @@ interface CachedBinding {
 
 /** Entries examined per list() call at most, so one admin request cannot hold Redis for long. */
 const LIST_SCAN_BUDGET = 10_000;
-/** How soon bindings whose slot had not recovered yet are checked again for loss. */
+/** How long after a recovery bindings are checked for loss, and again while their slot still fails. */
 const LOST_RECHECK_MS = 1000;
 
 /**
@@ -81,7 +81,8 @@ export class RedisSessionRegistry implements SessionRegistry {
         this.resyncs++;
       },
     });
-    this.unwatch ??= this.store.onRecovered((since) => void this.countLost(since));
+    // Checked a moment after the store answers again, once a failover has settled.
+    this.unwatch ??= this.store.onRecovered((since) => void setTimeout(() => void this.countLost(since), LOST_RECHECK_MS).unref());
   }
 
   stop(): void {
@@ -108,6 +109,8 @@ export class RedisSessionRegistry implements SessionRegistry {
     try {
       [json, pttl] = await this.store.run('sessions.get', async (r) => {
         const replies = (await r.pipeline().get(key).pttl(key).exec()) ?? [];
+        // No answer is not "no binding": a pipeline that was not run must not end the session.
+        if (replies.length !== 2) throw new Error('the GET + PTTL pipeline was not run');
         for (const [err] of replies) if (err) throw err;
         return [replies[0]?.[1], replies[1]?.[1]] as [string | null, number];
       });
@@ -305,8 +308,7 @@ export class RedisSessionRegistry implements SessionRegistry {
 
   /**
    * After the store failed and answered again: bindings written shortly before the failure that
-   * Redis no longer holds (or holds for another pod) were lost by a failover. Counted, logged, and
-   * dropped from the cache, so this replica answers as every other does (404, re-initialize).
+   * Redis no longer holds (or holds for another pod) were lost by a failover. Counted and logged.
    */
   private async countLost(failingSinceMs: number): Promise<void> {
     const suspects = this.recent.takeBefore(failingSinceMs);
@@ -318,8 +320,9 @@ export class RedisSessionRegistry implements SessionRegistry {
         try {
           const value = await this.store.run('sessions.verify', (r) => r.get(this.keys.binding(w.server, w.id)));
           if (value && decodeBinding(value, w.server, w.id)?.pod === w.pod) return;
+          // Counted only: a cached copy keeps routing to the pod that holds the session, which is
+          // better for its client than a 404, and a miscount can never end a live session.
           lost++;
-          this.invalidate(listPosition(w.server, w.id));
         } catch {
           // Its slot is still failing over: check again shortly.
           this.recent.add(w.server, w.id, w.pod, w.atMs);
