@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { imageNodeFlags } from './idle.js';
 import type { BenchOptions } from './options.js';
 import { benchEntry, spawnChild, type Child } from './proc/spawn.js';
 import type { LoadJob, LoadResult } from './proc/loadgen.js';
@@ -59,7 +60,8 @@ export class BenchContext {
     const profiled = this.opts.profile && spec.kind === 'mcpgw';
     // One directory per server: node writes a profile per thread (tsx's loader runs in a worker).
     const dir = path.join(this.profileDir, name);
-    const nodeFlags = profiled ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
+    // Both sides run with the image's V8 flags (Dockerfile NODE_OPTIONS).
+    const nodeFlags = [...imageNodeFlags(), ...(profiled ? ['--cpu-prof', '--cpu-prof-dir', dir] : [])];
     if (profiled) this.profiles.push({ name, dir });
     const entry = spec.kind === 'bare' ? './bareServer.ts' : spec.kind === 'mcpgw' ? './mcpgwServer.ts' : '../cluster/mcpgwCluster.ts';
     const config = JSON.stringify(spec.config ?? {});

@@ -75,6 +75,18 @@ export function checkRequest(body: Buffer = TOOLS_CALL_BODY, extra: Record<strin
   };
 }
 
+/**
+ * The Check of the shipped wiring (issue 15): headers only, as Envoy sends it without
+ * `with_request_body` (no body, no `x-envoy-auth-partial-body`); ext_proc reads the body.
+ */
+export function checkHeadersRequest(extra: Record<string, string> = {}, body: Buffer = TOOLS_CALL_BODY): CheckRequest {
+  const req = checkRequest(body, extra);
+  const http = req.attributes!.request!.http!;
+  const { 'x-envoy-auth-partial-body': _partial, ...headers } = http.headers!;
+  const { raw_body: _body, ...rest } = http;
+  return { attributes: { ...req.attributes, request: { http: { ...rest, headers } } } };
+}
+
 /** The three messages of one ext_proc stream: request headers, BUFFERED body, response headers. */
 export function processingSequence(opts: { body?: Buffer; extraHeaders?: Record<string, string>; responseHeaders?: Record<string, string> } = {}): ProcessingRequest[] {
   const body = opts.body ?? TOOLS_CALL_BODY;

@@ -17,6 +17,7 @@ import type { RedisSessionsResult, SessionsResult } from './micro/sessions.js';
 import type { LoadResult } from './proc/loadgen.js';
 import { cellOf, pairRow, ratio, type Row } from './report.js';
 import { recoveryHandshake } from './recovery.js';
+import { shippedScenarios } from './shipped.js';
 import { sseFirstEvent } from './sse.js';
 import type { WorkloadName } from './workloads.js';
 
@@ -590,5 +591,6 @@ export function scenarios(levels: number[], tokenLevels: number[] = levels.filte
     redisTopologiesScenario(),
     clusterScenario('check', 'check'),
     clusterScenario('extproc-stateless', 'extproc'),
+    ...shippedScenarios({ mcpgwConfig }),
   ];
 }

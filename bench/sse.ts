@@ -16,6 +16,8 @@ interface Exchange {
   headers: Record<string, string | string[] | undefined>;
   /** ns from request start to the first complete SSE event (or to the end of a JSON reply). */
   firstEventNs: number;
+  /** ns from request start to each complete SSE event, in order. */
+  eventNs: number[];
   body: string;
 }
 
@@ -25,13 +27,15 @@ function post(agent: Agent, url: string, body: unknown, headers: Record<string, 
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', agent, headers: { ...MCP_HEADERS, ...headers, 'content-length': String(payload.length) } }, (res) => {
       let text = '';
-      let firstEventNs = 0;
+      const eventNs: number[] = [];
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         text += chunk;
-        if (!firstEventNs && /^data:.*\n\n/m.test(text)) firstEventNs = Number(process.hrtime.bigint() - t0);
+        const now = Number(process.hrtime.bigint() - t0);
+        // Events completed by this chunk (each ends with a blank line).
+        for (let n = (text.match(/^data:.*\n\n/gm) ?? []).length; eventNs.length < n; ) eventNs.push(now);
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, firstEventNs: firstEventNs || Number(process.hrtime.bigint() - t0), body: text }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, firstEventNs: eventNs[0] ?? Number(process.hrtime.bigint() - t0), eventNs, body: text }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -39,7 +43,11 @@ function post(agent: Agent, url: string, body: unknown, headers: Record<string, 
   });
 }
 
-async function firstEventLatency(url: string, iterations: number, hist: hdr.Histogram): Promise<void> {
+/** Events the tool streams per call, and the pod's pause between them (the gaps measured). */
+const EVENTS = 3;
+const EVENT_DELAY_MS = 2;
+
+async function firstEventLatency(url: string, iterations: number, hist: hdr.Histogram, gaps: hdr.Histogram): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const init = await post(agent, url, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }, {});
@@ -48,9 +56,12 @@ async function firstEventLatency(url: string, iterations: number, hist: hdr.Hist
     const h = { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' };
     await post(agent, url, { jsonrpc: '2.0', method: 'notifications/initialized' }, h);
     for (let i = -20; i < iterations; i++) {
-      const r = await post(agent, url, { jsonrpc: '2.0', id: i + 100, method: 'tools/call', params: { name: 'slow_count', arguments: { n: 1, delayMs: 0 } } }, h);
+      const r = await post(agent, url, { jsonrpc: '2.0', id: i + 100, method: 'tools/call', params: { name: 'slow_count', arguments: { n: EVENTS, delayMs: EVENT_DELAY_MS } } }, h);
       if (r.status !== 200 || !r.body.includes('notifications/message')) throw new Error(`tools/call: ${r.status} ${r.body.slice(0, 200)}`);
-      if (i >= 0) recordNs(hist, r.firstEventNs);
+      if (i < 0) continue;
+      recordNs(hist, r.firstEventNs);
+      // Between consecutive notifications (the last event is the result, sent without a pause).
+      for (let e = 1; e < Math.min(EVENTS, r.eventNs.length); e++) recordNs(gaps, r.eventNs[e]! - r.eventNs[e - 1]!);
     }
   } finally {
     agent.destroy();
@@ -60,6 +71,9 @@ async function firstEventLatency(url: string, iterations: number, hist: hdr.Hist
 export interface SseResult {
   withMcpgw: LatencySummary;
   direct: LatencySummary;
+  /** Time between consecutive events of one response (the pod pauses EVENT_DELAY_MS between them). */
+  gapWithMcpgw: LatencySummary;
+  gapDirect: LatencySummary;
 }
 
 export async function sseFirstEvent(iterations: number, mcpgwCpu: number | undefined): Promise<SseResult> {
@@ -76,12 +90,12 @@ export async function sseFirstEvent(iterations: number, mcpgwCpu: number | undef
   await Promise.all([withGw.start(), direct.start()]);
   try {
     // Alternate so drift (GC, JIT, the VM) lands on both.
-    const [hDirect, hGw] = [newHistogram(), newHistogram()];
+    const [hDirect, hGw, gDirect, gGw] = [newHistogram(), newHistogram(), newHistogram(), newHistogram()];
     for (const n of [Math.ceil(iterations / 2), Math.floor(iterations / 2)]) {
-      await firstEventLatency(`${direct.url}/mcp`, n, hDirect);
-      await firstEventLatency(`${withGw.url}/mcp`, n, hGw);
+      await firstEventLatency(`${direct.url}/mcp`, n, hDirect, gDirect);
+      await firstEventLatency(`${withGw.url}/mcp`, n, hGw, gGw);
     }
-    return { direct: summarize(hDirect), withMcpgw: summarize(hGw) };
+    return { direct: summarize(hDirect), withMcpgw: summarize(hGw), gapDirect: summarize(gDirect), gapWithMcpgw: summarize(gGw) };
   } finally {
     await Promise.all([withGw.close(), direct.close()]);
     await gw.stop();

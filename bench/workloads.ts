@@ -2,11 +2,11 @@
 // against the bare baseline.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { CheckRequest, CheckResponse } from '../src/envoy/index.js';
-import { INITIALIZE_BODY, checkRequest, processingSequence } from './messages.js';
+import type { CheckRequest, CheckResponse, ProcessingRequest } from '../src/envoy/index.js';
+import { INITIALIZE_BODY, checkHeadersRequest, checkRequest, processingSequence } from './messages.js';
 import type { EnvoyClients } from './proc/client.js';
 
-export type WorkloadName = 'check' | 'check-token' | 'extproc-call' | 'extproc-stateless' | 'extproc-initialize';
+export type WorkloadName = 'check' | 'check-token' | 'extproc-call' | 'extproc-stateless' | 'extproc-initialize' | 'check-headers' | 'check-headers-token' | 'shipped-call';
 
 export interface WorkloadOptions {
   /** check-token: a file of bearer tokens, one per line (bench/identity.ts), used in turn. */
@@ -32,14 +32,28 @@ function initializeSequence(sessionId: string) {
  */
 const pools = new Map<string, { requests: CheckRequest[]; next: number }>();
 
-function tokenPool(file: string) {
-  let pool = pools.get(file);
+function tokenPool(file: string, headersOnly = false) {
+  const id = `${headersOnly ? 'headers:' : ''}${file}`;
+  let pool = pools.get(id);
   if (!pool) {
     const tokens = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-    pool = { requests: tokens.map((t) => checkRequest(undefined, { 'mcp-session-id': SESSION_ID, authorization: `Bearer ${t}` })), next: 0 };
-    pools.set(file, pool);
+    const extra = (t: string) => ({ 'mcp-session-id': SESSION_ID, authorization: `Bearer ${t}` });
+    pool = { requests: tokens.map((t) => (headersOnly ? checkHeadersRequest(extra(t)) : checkRequest(undefined, extra(t)))), next: 0 };
+    pools.set(id, pool);
   }
   return pool;
+}
+
+/**
+ * One request through the shipped wiring (issue 15): the headers-only Check, then the ext_proc stream
+ * (headers, BUFFERED body, response headers) with the Check's dynamic metadata forwarded to the first
+ * message, as Envoy's `forwarding_namespaces` does.
+ */
+async function shippedCall(c: EnvoyClients, check: CheckRequest, seq: readonly ProcessingRequest[]): Promise<unknown> {
+  const r = allowed(await c.check(check));
+  const [first, ...rest] = seq;
+  const forwarded = r.dynamic_metadata ? { ...first, metadata_context: { filter_metadata: { 'envoy.filters.http.ext_authz': r.dynamic_metadata } } } : first!;
+  return c.process([forwarded, ...rest]);
 }
 
 /** A denial is a successful gRPC call: count it as an error, or a refused token would look fast. */
@@ -75,5 +89,21 @@ export function workload(name: WorkloadName, o: WorkloadOptions = {}): Workload 
       // A new session per request: mcpgw chooses the pod (fewest live sessions), writes its key and
       // records the binding on the response headers.
       return { prepare: async () => undefined, op: (c) => c.process(initializeSequence(randomUUID())) };
+    case 'check-headers': {
+      // The shipped wiring's Check: no body (ext_proc reads it).
+      const req = checkHeadersRequest({ 'mcp-session-id': SESSION_ID });
+      return { prepare: async () => undefined, op: (c) => c.check(req).then(allowed) };
+    }
+    case 'check-headers-token': {
+      if (!o.tokensFile) throw new Error('check-headers-token needs a tokensFile');
+      const pool = tokenPool(o.tokensFile, true);
+      return { prepare: async () => undefined, op: (c) => c.check(pool.requests[pool.next++ % pool.requests.length]!).then(allowed) };
+    }
+    case 'shipped-call': {
+      // A tools/call in an open session through both hooks of the shipped wiring.
+      const check = checkHeadersRequest({ 'mcp-session-id': SESSION_ID });
+      const seq = processingSequence({ extraHeaders: { 'mcp-session-id': SESSION_ID } });
+      return { prepare: async (c) => void (await c.process(initializeSequence(SESSION_ID))), op: (c) => shippedCall(c, check, seq) };
+    }
   }
 }

@@ -9,6 +9,6 @@ export {
   type KubernetesEndpointsOptions,
 } from './kubernetes.js';
 export { loadKubeConfig } from './kubeConfig.js';
-export { KubeRequestError, type WatchedKind } from './kubeApi.js';
+export { KubeRequestError, type WatchedKind } from './kubeRequest.js';
 export type { RetryOptions } from './backoff.js';
 export { hostKey, parseHostKey } from './hostKey.js';

@@ -1,5 +1,6 @@
 // The Kubernetes API calls the endpoint mirror makes: list and read through the generated client,
 // each bounded in time and cancellable by stop(); failures tagged with the resource they concern.
+// Loaded on first use by KubernetesEndpoints.start() (it pulls in the whole generated client).
 import {
   ApiException,
   CoreV1Api,
@@ -13,35 +14,10 @@ import {
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
-
-export type WatchedKind = 'endpointslices' | 'pods' | 'services';
-
-/** A failed API call: which resource, and the HTTP status when the API server answered. */
-export class KubeRequestError extends Error {
-  constructor(
-    readonly kind: WatchedKind,
-    readonly status: number | undefined,
-    cause: unknown,
-  ) {
-    super(`${kind}: ${status !== undefined ? `HTTP ${status}: ` : ''}${reasonOf(cause)}`, { cause });
-    this.name = 'KubeRequestError';
-  }
-}
-
-export interface ListResult<T extends KubernetesObject> {
-  items: T[];
-  resourceVersion: string;
-}
+import { KubeRequestError, SERVICE_NAME_LABEL, type ListResult, type WatchedKind } from './kubeRequest.js';
 
 // A hung list must not stall the mirror forever; API servers answer lists of this size in well under a second.
 const LIST_TIMEOUT_MS = 60_000;
-
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
-
-export const watchPaths = {
-  endpointslices: (ns: string) => `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/endpointslices`,
-  pods: (ns: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`,
-};
 
 export class KubeApi {
   readonly #core: CoreV1Api;
@@ -80,7 +56,7 @@ async function call<T>(kind: WatchedKind, signal: AbortSignal, fn: (o: Configura
   try {
     return await fn(abortableBy(AbortSignal.any([signal, AbortSignal.timeout(LIST_TIMEOUT_MS)])));
   } catch (err) {
-    throw new KubeRequestError(kind, err instanceof ApiException ? err.code : undefined, err);
+    throw err instanceof ApiException ? new KubeRequestError(kind, err.code, err, apiReason(err)) : new KubeRequestError(kind, undefined, err);
   }
 }
 
@@ -93,20 +69,16 @@ function abortableBy(signal: AbortSignal): ConfigurationOptions {
   return { middleware: [middleware], middlewareMergeStrategy: 'append' };
 }
 
-/** The API server's Status message when there is one, else the error's own message. */
-function reasonOf(err: unknown): string {
-  if (err instanceof ApiException) {
-    const body: unknown = err.body;
-    if (typeof body === 'string') {
-      try {
-        const status = JSON.parse(body) as { message?: unknown };
-        if (typeof status.message === 'string') return status.message;
-      } catch {
-        return body.slice(0, 200) || 'no body';
-      }
+/** The API server's Status message when there is one. */
+function apiReason(err: ApiException<unknown>): string {
+  const body: unknown = err.body;
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { message?: unknown };
+      if (typeof status.message === 'string') return status.message;
+    } catch {
+      return body.slice(0, 200) || 'no body';
     }
-    return 'no message';
   }
-  if (err instanceof Error) return err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
-  return String(err);
+  return 'no message';
 }

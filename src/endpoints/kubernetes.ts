@@ -1,10 +1,12 @@
 // The endpoint set of one Kubernetes Service as Istio programs it into Envoy: EndpointSlices of the
 // Service (list + watch), the Service's persistent-session labels (read with every slice list), and
 // the drain annotation of its pods (list + watch of the namespace's pods).
-import { HttpMethod, RequestContext, Watch, type KubeConfig, type KubernetesObject, type V1EndpointSlice, type V1Service } from '@kubernetes/client-node';
+// @kubernetes/client-node and ./kubeApi.js are imported in start(): the generated client is ~25 MB of
+// heap that a config without Kubernetes endpoints must not pay for.
+import type { KubeConfig, KubernetesObject, V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../telemetry/index.js';
 import type { RetryOptions } from './backoff.js';
-import { KubeApi, SERVICE_NAME_LABEL, watchPaths, type KubeRequestError, type WatchedKind } from './kubeApi.js';
+import { SERVICE_NAME_LABEL, watchPaths, type KubeRequestError, type WatchedKind } from './kubeRequest.js';
 import { Reflector } from './reflector.js';
 import { buildSnapshot, sameSnapshot } from './snapshot.js';
 import { choosePort, normalizePortSelector, viewOfSlice, type PortChoice, type PortSelector, type SliceView } from './slices.js';
@@ -17,7 +19,8 @@ export const DRAIN_ANNOTATION = 'mcpgw.io/drain';
 export const PERSISTENT_SESSION_LABELS = ['istio.io/persistent-session', 'istio.io/persistent-session-header'] as const;
 
 export interface KubernetesEndpointsOptions {
-  kubeConfig: KubeConfig;
+  /** A promise (loadKubeConfig) is awaited by start(), whose rejection it becomes. */
+  kubeConfig: KubeConfig | Promise<KubeConfig>;
   namespace: string;
   /** Service name; its EndpointSlices carry the label kubernetes.io/service-name=<service>. */
   service: string;
@@ -51,20 +54,23 @@ export class KubernetesEndpoints implements EndpointSource {
   constructor(options: KubernetesEndpointsOptions) {
     this.#o = options;
     this.#port = normalizePortSelector(options.port);
+    // A kubeconfig that fails to load is start()'s error; never an unhandled rejection before it.
+    if (options.kubeConfig instanceof Promise) options.kubeConfig.catch(() => undefined);
   }
 
   async start(): Promise<void> {
     if (this.#abort) throw new Error('KubernetesEndpoints: start() may be called once');
-    const { kubeConfig, namespace, service, logger } = this.#o;
+    const { namespace, service, logger } = this.#o;
     const resyncSeconds = this.#o.resyncSeconds ?? 300;
     if (!namespace || !service) throw new Error('KubernetesEndpoints: namespace and service are required');
     if (!(resyncSeconds > 0)) throw new Error(`KubernetesEndpoints: resyncSeconds must be positive, got ${resyncSeconds}`);
     if (this.#port === '' || (typeof this.#port === 'number' && !(Number.isInteger(this.#port) && this.#port >= 1 && this.#port <= 65535)))
       throw new Error(`KubernetesEndpoints: port must be a port name or a number 1-65535, got ${JSON.stringify(this.#o.port)}`);
     const abort = (this.#abort = new AbortController());
-    await checkCredentials(kubeConfig);
+    const [kubeConfig, client, { KubeApi }] = await Promise.all([this.#o.kubeConfig, import('@kubernetes/client-node'), import('./kubeApi.js')]);
+    await checkCredentials(kubeConfig, client);
     const api = new KubeApi(kubeConfig);
-    const watch = new Watch(kubeConfig);
+    const watch = new client.Watch(kubeConfig);
     const common = {
       watch,
       resyncMs: resyncSeconds * 1000,
@@ -177,11 +183,11 @@ export class KubernetesEndpoints implements EndpointSource {
  * insecure-skip-tls-verify, an unreadable CA or key file) would otherwise look like an endless
  * series of failed requests instead of a failed start.
  */
-async function checkCredentials(kubeConfig: KubeConfig): Promise<void> {
+async function checkCredentials(kubeConfig: KubeConfig, client: typeof import('@kubernetes/client-node')): Promise<void> {
   const server = kubeConfig.getCurrentCluster()?.server;
   if (!server) throw new Error('kubeconfig: no current cluster');
   try {
-    await kubeConfig.applySecurityAuthentication(new RequestContext(server, HttpMethod.GET));
+    await kubeConfig.applySecurityAuthentication(new client.RequestContext(server, client.HttpMethod.GET));
   } catch (err) {
     throw new Error(`kubeconfig: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

@@ -10,7 +10,7 @@
 import type { KubernetesObject, Watch } from '@kubernetes/client-node';
 import type { Logger } from '../telemetry/index.js';
 import { Backoff, type RetryOptions } from './backoff.js';
-import { KubeRequestError, type ListResult } from './kubeApi.js';
+import { KubeRequestError, type ListResult } from './kubeRequest.js';
 
 export interface ReflectorOptions<T> {
   kind: 'endpointslices' | 'pods';

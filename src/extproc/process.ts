@@ -4,7 +4,7 @@
 // response headers SEND, response body NONE unless the core's response decision needs it (session
 // pinning, list filtering, limits that end with the body): its BodyNeed becomes a mode_override.
 import { requestView, type BodyNeed, type Decision, type Deny, type EnvoyFacts, type Gateway, type HookCapabilities, type HttpRequestView, type ResponsePlan } from '../core/index.js';
-import { EXT_AUTHZ_NAMESPACE, VERIFIED_PRINCIPAL_KEY, headerLookup, structString, type BodySendMode, type ProcessingRequest, type ProcessingResponse } from '../envoy/index.js';
+import { EXT_AUTHZ_METADATA_FIELDS, EXT_AUTHZ_NAMESPACE, VERIFIED_PRINCIPAL_KEY, headerLookup, structString, type BodySendMode, type ProcessingRequest, type ProcessingResponse } from '../envoy/index.js';
 import type { DecisionObserver, GatewayMetrics, Logger, PendingAudit } from '../telemetry/index.js';
 import { RESPONSE_BODY_CONTINUE, denyReply, requestReply, responseBodyReply, responseHeadersReply } from './replies.js';
 import type { Holds, StreamState } from './streamState.js';
@@ -38,7 +38,13 @@ function envoyFacts(msg: ProcessingRequest): EnvoyFacts {
   return facts;
 }
 
+/** ext_authz allowed this request: its metadata names the server it decided for (Envoy sets it, never a client). */
+function checkAllowed(msg: ProcessingRequest): boolean {
+  return structString(msg.metadata_context?.filter_metadata?.[EXT_AUTHZ_NAMESPACE], EXT_AUTHZ_METADATA_FIELDS.server) !== undefined;
+}
+
 const NO_HEADERS = (): string | undefined => undefined;
+const HEADERS_CONTINUE: ProcessingResponse = { response: 'request_headers', request_headers: { response: {} } };
 
 /** A body the core reads whole is BUFFERED (reference/envoy.md §1.10); one it reads in chunks is STREAMED, never buffered. */
 const SEND_MODE: Record<BodyNeed['read'], BodySendMode> = { whole: 'BUFFERED', chunks: 'STREAMED' };
@@ -50,6 +56,12 @@ export class RequestProcessor {
     const headers = headerLookup(msg.request_headers?.headers);
     const endOfStream = msg.request_headers?.end_of_stream === true;
     state.envoy = envoyFacts(msg);
+    // The Check already decided on these same headers and the body follows: deciding again here would
+    // only repeat it. The body phase decides once, with the headers kept and the caller ext_authz verified.
+    if (!endOfStream && checkAllowed(msg)) {
+      state.headers = headers;
+      return { reply: HEADERS_CONTINUE, outcome: 'continue', holds: {} };
+    }
     // end_of_stream on the headers means no body will ever come (GET, DELETE, body-less POST), so this
     // reply is the only chance to set the affinity header.
     const view = { ...requestView(headers, endOfStream ? null : undefined), envoy: state.envoy };

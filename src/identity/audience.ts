@@ -22,7 +22,28 @@ export function audiencesOf(aud: unknown): string[] {
   return [];
 }
 
+/**
+ * Canonical forms already computed: the same audiences come with every request of a cached token,
+ * so no `URL` is parsed per request. Bounded: cleared when full (audiences come from verified tokens
+ * and config, so a few entries in practice).
+ */
+const canonicalForms = new Map<string, string>();
+const MAX_CANONICAL_FORMS = 1024;
+
+function canonicalOf(uri: string): string {
+  let c = canonicalForms.get(uri);
+  if (c === undefined) {
+    if (canonicalForms.size >= MAX_CANONICAL_FORMS) canonicalForms.clear();
+    canonicalForms.set(uri, (c = canonicalResource(uri)));
+  }
+  return c;
+}
+
 export function audienceAccepted(tokenAudiences: readonly string[], resource: string, configured: readonly string[]): boolean {
-  const accepted = new Set([resource, ...configured].map(canonicalResource));
-  return tokenAudiences.some((a) => accepted.has(canonicalResource(a)));
+  const target = canonicalOf(resource);
+  for (const a of tokenAudiences) {
+    const c = canonicalOf(a);
+    if (c === target || configured.some((x) => canonicalOf(x) === c)) return true;
+  }
+  return false;
 }

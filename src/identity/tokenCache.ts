@@ -2,7 +2,7 @@
 // check. Keyed by SHA-256 of the token (the cache never holds a usable credential as a key). Only
 // what the token itself proved is cached: exp is re-checked on every lookup, and audience, DPoP and
 // the caller's mesh identity are per-request checks done by the authenticator.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { VerifiedToken } from './jwt.js';
 
@@ -14,8 +14,9 @@ export class VerifiedTokenCache {
     this.entries = new LRUCache({ max: maxEntries });
   }
 
+  /** Node's one-shot hash: about half the cost of createHash().update().digest() per request. */
   static keyOf(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    return hash('sha256', token, 'base64url');
   }
 
   /** The cached verification, unless it expired (clock skew allowed, as at verification time). */

@@ -20,6 +20,15 @@ import { ANOMALY_LIMIT, validateLimits } from './validate.js';
 /** Where counters can live, told apart by `kind`: a new kind of store fails to compile until it has an engine. */
 export type CounterStore = MemoryStore | RedisStore;
 
+/**
+ * Plan tokens name a request's concurrency slot and pending session reservation, so they must be
+ * unique across replicas sharing Redis: one random prefix per process and a counter, instead of a
+ * UUID per check.
+ */
+const PLAN_TOKEN_PREFIX = randomUUID();
+let planTokens = 0;
+const nextPlanToken = (): string => `${PLAN_TOKEN_PREFIX}.${(++planTokens).toString(36)}`;
+
 export interface LimiterDeps {
   /** MemoryStore: counters in this process. RedisStore: counters shared by every replica. */
   store: CounterStore;
@@ -145,7 +154,7 @@ export class Limiter implements LimiterPort {
     const plan: Plan = {
       ...this.clockNow(),
       mode: 'peek',
-      token: randomUUID(),
+      token: nextPlanToken(),
       limits: peeked.map((l) => ({ limit: l, key: counterKey(l, probe), cost: 0, tenant })),
     };
     const outcome = peeked.length ? await this.engine.evaluate(plan) : undefined;
@@ -215,7 +224,7 @@ export class Limiter implements LimiterPort {
     return {
       ...(r.now !== undefined ? { nowMs: Math.floor(r.now) } : this.clockNow()),
       mode: 'check',
-      token: randomUUID(),
+      token: nextPlanToken(),
       ...(tracksSession && {
         session: { member: keys.sessionMember(r.sessionId!), index: keys.sessionIndex(r.server, r.sessionId!), ttlMs: this.sessionTtlMs },
       }),

@@ -36,7 +36,10 @@ export class MemorySessionRegistry implements SessionRegistry {
     const now = (this.now = options.now ?? Date.now);
     this.refreshAfterMs = options.ttlMs / 20;
     this.bindings = new LRUCache<string, SessionBinding>({
-      max: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
+      // A size of 1 per binding bounds the count as `max` would, without `max`'s arrays preallocated
+      // to full size (~45 MB at the default 1M sessions, held from start-up; docs/performance.md).
+      maxSize: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
+      sizeCalculation: () => 1,
       ttl: options.ttlMs,
       // Read the clock on every check: the default caches it for 1 ms on a real timer, which an
       // injected test clock would not move.

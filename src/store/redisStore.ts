@@ -3,7 +3,8 @@
 // driver failures become StoreUnavailableError, so no ioredis error reaches a caller unconverted.
 // Three topologies behind the same face: one Redis (url), Sentinel (ioredis asks the Sentinels for
 // the master and follows failovers) and Cluster (ioredis Cluster follows MOVED / ASK and failovers).
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '../telemetry/index.js';
 import { StoreUnavailableError } from './errors.js';
 import { OutageLog } from './outageLog.js';
@@ -52,6 +53,12 @@ export interface ChannelListener {
    */
   resync(): void;
 }
+
+/**
+ * ioredis (CommonJS) is required when a RedisStore is built, not imported with this module: a memory
+ * store never loads it (~20 MB of resident memory; docs/performance.md, Memory).
+ */
+const loadIoredis = (): typeof import('ioredis') => createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
 
 const DEFAULT_KEY_PREFIX = 'mcpgw:';
 const DEFAULT_COMMAND_TIMEOUT_MS = 500;
@@ -124,6 +131,7 @@ export class RedisStore implements Store {
       // Reconnect forever with capped backoff: Redis coming back must heal mcpgw without a restart.
       retryStrategy: backoff,
     };
+    const { Redis, Cluster } = loadIoredis();
     // Fail fast while disconnected instead of queueing: callers apply their Redis-down policy.
     const commands: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS };
     // Subscriptions are (re)issued on every 'ready' below, not replayed by ioredis, so a SUBSCRIBE

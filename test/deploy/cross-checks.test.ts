@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseConfig, type GatewayConfig } from '../../src/config/index.js';
-import { at, envoyCluster, envoyHttpFilters, envoyRoutes, envoyVirtualHosts, objectsOf, oneObject, renderAll } from './manifests.js';
+import { at, envoyBootstrap, envoyCluster, envoyHttpFilters, envoyRoutes, envoyVirtualHosts, objectsOf, oneObject, renderAll } from './manifests.js';
 import { extensionProviders } from './meshConfig.js';
 import { readText, readYaml } from './repo.js';
 import type { K8sObject } from './kustomize.js';
@@ -107,12 +107,25 @@ describe('mesh wiring', () => {
     }
   });
 
-  test('the ext_authz provider points at the mcpgw Service, fails closed and bounds the body', () => {
-    const [provider] = providers;
-    assert.equal(provider?.envoyExtAuthzGrpc.service, fqdn());
-    assert.equal(provider?.envoyExtAuthzGrpc.port, grpcPort()?.port);
-    assert.equal(provider?.envoyExtAuthzGrpc.failOpen, false);
-    const body = provider?.envoyExtAuthzGrpc.includeRequestBodyInCheck;
+  test('both ext_authz providers point at the mcpgw Service and fail closed', () => {
+    assert.deepEqual(providers.map((p) => p.name), ['mcpgw-ext-authz', 'mcpgw-ext-authz-with-body']);
+    for (const provider of providers) {
+      assert.equal(provider.envoyExtAuthzGrpc.service, fqdn());
+      assert.equal(provider.envoyExtAuthzGrpc.port, grpcPort()?.port);
+      assert.equal(provider.envoyExtAuthzGrpc.failOpen, false);
+    }
+  });
+
+  test('the shipped provider sends headers only: with ext_proc on, the body crosses to mcpgw once', () => {
+    const policies = renderAll().flatMap((r) => r.objects.filter((o) => o.kind === 'AuthorizationPolicy' && at(o, 'spec.action') === 'CUSTOM'));
+    const named = new Set(policies.map((ap) => at(ap, 'spec.provider.name')));
+    assert.deepEqual([...named], ['mcpgw-ext-authz']);
+    assert.equal(providers[0]?.envoyExtAuthzGrpc.includeRequestBodyInCheck, undefined);
+    assert.notEqual(istioConfig().extProc, false, 'a headers-only Check needs ext_proc to read the body');
+  });
+
+  test('the ext_authz-only provider sends the whole body, as bytes, up to what mcpgw accepts', () => {
+    const body = providers[1]?.envoyExtAuthzGrpc.includeRequestBodyInCheck;
     assert.deepEqual(body, { maxRequestBytes: 1048576, allowPartialMessage: false, packAsBytes: true });
     assert.ok(body.maxRequestBytes >= istioConfig().requests.maxBodyBytes, 'Envoy must hand mcpgw every body mcpgw accepts');
   });
@@ -231,7 +244,12 @@ describe('plain Envoy', () => {
     assert.equal(at(proc, 'typed_config.grpc_service.envoy_grpc.cluster_name'), 'mcpgw');
     assert.equal(at(authz, 'typed_config.failure_mode_allow'), false);
     assert.equal(at(proc, 'typed_config.failure_mode_allow'), false);
-    assert.ok((at(authz, 'typed_config.with_request_body.max_request_bytes') as number) >= envoyConfig().requests.maxBodyBytes);
+    // Headers-only Check: the body crosses once, to ext_proc, bounded by the listener's buffer.
+    assert.equal(at(authz, 'typed_config.with_request_body'), undefined);
+    assert.equal(at(proc, 'typed_config.processing_mode.request_body_mode'), 'BUFFERED');
+    assert.notEqual(envoyConfig().extProc, false, 'a headers-only Check needs ext_proc to read the body');
+    const [listener] = at(envoyBootstrap(), 'static_resources.listeners') as unknown[];
+    assert.ok((at(listener, 'per_connection_buffer_limit_bytes') as number) >= envoyConfig().requests.maxBodyBytes, 'Envoy must buffer every body mcpgw accepts');
   });
 
   test('the virtual host answers the hosts envoy/gateway.yaml claims, and only the MCP route is checked', () => {

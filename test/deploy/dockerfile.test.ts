@@ -104,6 +104,14 @@ describe('Dockerfile', () => {
     assert.match(args[0]?.image ?? '', /^ghcr\.io\/mcp-mesh-gateway\/mcpgw:\d+\.\d+\.\d+$/, 'a pinned release tag, never latest');
   });
 
+  test('the image\'s NODE_OPTIONS flags are also in the Deployment\'s NODE_OPTIONS, which replaces them', () => {
+    const image = final.filter((i) => i.op === 'ENV' && i.args.startsWith('NODE_OPTIONS=')).map((i) => i.args.slice('NODE_OPTIONS='.length).split(/\s+/));
+    assert.equal(image.length, 1, 'one ENV NODE_OPTIONS in the runtime image');
+    const env = at(oneObject('istio/base', 'Deployment', 'mcpgw'), 'spec.template.spec.containers') as Array<{ env?: Array<{ name: string; value?: string }> }>;
+    const deployment = (env[0]?.env ?? []).find((e) => e.name === 'NODE_OPTIONS')?.value?.split(/\s+/) ?? [];
+    for (const flag of image[0]!) assert.ok(deployment.includes(flag), `${flag} missing from the Deployment's NODE_OPTIONS (${deployment.join(' ')})`);
+  });
+
   test('.dockerignore exists and keeps the context to what the Dockerfile copies', () => {
     assert.ok(existsSync(repoPath('.dockerignore')));
     const lines = readText('.dockerignore').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
@@ -173,15 +181,17 @@ describe('the supported Node.js runtime', () => {
     assert.ok(satisfies([imageMajor, 0, 0], pkg.engines.node), `the image's Node ${imageMajor} is outside engines ${pkg.engines.node}`);
   });
 
-  test('every dependency in the lockfile accepts every supported Node line (no EBADENGINE there)', () => {
-    const lock = JSON.parse(readText('package-lock.json')) as { packages: Record<string, { engines?: { node?: string } | string[] }> };
+  // Runtime dependencies run on every supported line; devDependencies only in the build stage, on the image's line.
+  test('every runtime dependency accepts every supported Node line, every dev dependency the image line (no EBADENGINE there)', () => {
+    const lock = JSON.parse(readText('package-lock.json')) as { packages: Record<string, { dev?: boolean; engines?: { node?: string } | string[] }> };
     const minimum = Number(/^>=(\d+)$/.exec(pkg.engines.node)?.[1]);
     assert.ok(minimum >= 22, `engines.node ${pkg.engines.node}: the oldest supported line must be an LTS still maintained`);
     const lines: Array<[number, number, number]> = [];
     for (let major = minimum; major <= imageMajor; major += 2) lines.push([major, 0, 0]);
     const refusing = Object.entries(lock.packages).flatMap(([name, p]) => {
       const range = !Array.isArray(p.engines) ? p.engines?.node : undefined;
-      return range ? lines.filter((v) => !satisfies(v, range)).map((v) => `${name || '(root)'} needs ${range}, not ${v[0]}`) : [];
+      const checked = p.dev ? lines.filter((v) => v[0] === imageMajor) : lines;
+      return range ? checked.filter((v) => !satisfies(v, range)).map((v) => `${name || '(root)'} needs ${range}, not ${v[0]}`) : [];
     });
     assert.deepEqual(refusing, []);
   });

@@ -174,10 +174,9 @@ describe('observability after an e2e run', () => {
     await bot.client.callTool({ name: 'whoami', arguments: {} });
     toolCalls += 4;
 
-    // No credentials, and a token from an unknown key: 401.
+    // No credentials, and a token from an unknown key: 401, from the headers-only Check (the body is never read).
     assert.equal((await rawPost(stack.url, toolCall('echo', { text: 'anon' }, 21), MCP_HEADERS)).status, 401);
     assert.equal((await rawPost(stack.url, toolCall('echo', { text: 'bad' }, 22), { ...MCP_HEADERS, authorization: `Bearer ${stranger}` })).status, 401);
-    toolCalls += 2;
 
     await a.transport.terminateSession(); // DELETE
     await until(async () => auditObjects().some((l) => l['event'] === 'session.end'), 'the DELETE is audited');
@@ -195,10 +194,12 @@ describe('observability after an e2e run', () => {
     const value = (name: string, labels: Record<string, string> = {}) =>
       samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
 
-    const authzCalls = { hook: 'ext_authz', server: 'demo', method: 'tools/call' };
-    assert.ok(value('mcpgw_requests_total', { ...authzCalls, decision: 'allow', reason: 'allowed' }) >= 7, 'allowed tools/call seen by ext_authz');
-    assert.equal(value('mcpgw_requests_total', { ...authzCalls, decision: 'deny', reason: 'tool_denied' }), 1);
-    assert.ok(value('mcpgw_requests_total', { ...authzCalls, decision: 'deny' }) >= 3, 'the denial and the two 401s');
+    // The shipped wiring: the Check decides on headers (method "none"), ext_proc reads the body and decides the tool.
+    const bodyCalls = { hook: 'ext_proc_request', server: 'demo', method: 'tools/call' };
+    assert.ok(value('mcpgw_requests_total', { ...bodyCalls, decision: 'allow', reason: 'allowed' }) >= 7, 'allowed tools/call seen by ext_proc');
+    assert.equal(value('mcpgw_requests_total', { ...bodyCalls, decision: 'deny', reason: 'tool_denied' }), 1);
+    assert.equal(value('mcpgw_requests_total', { hook: 'ext_authz', method: 'tools/call' }), 0, 'the Check never sees the body');
+    assert.equal(value('mcpgw_requests_total', { hook: 'ext_authz', server: 'demo', decision: 'deny' }), 2, 'the two 401s');
     assert.equal(value('mcpgw_requests_total', { hook: 'ext_proc_request', method: 'tools/call', decision: 'deny', reason: 'rate_limited' }), 1);
     assert.ok(value('mcpgw_requests_total', { hook: 'ext_proc_request', method: 'initialize', decision: 'allow' }) >= 2);
     for (const hook of ['ext_authz', 'ext_proc_request', 'ext_proc_response']) {
@@ -288,10 +289,12 @@ describe('observability after an e2e run', () => {
     assert.equal(limited.length, 1);
     assert.equal(limited[0]!['status'], 429);
     assert.equal(limited[0]!['principal'], 'apikey:obs-bot');
-    assert.equal(calls.filter((l) => l['status'] === 401).length, 2, 'both unauthenticated calls are audited as denials');
+    // Refused by the headers-only Check: audited as denials of the server, without the method the body would have named.
+    const unauthenticated = decisions().filter((l) => l['status'] === 401);
+    assert.deepEqual(unauthenticated.map((l) => [l['server'], l['method'], l['reason']]).sort(), [['demo', undefined, 'auth_missing_token'], ['demo', undefined, 'auth_unknown_key']]);
     // Allowed calls carry the pod and the session; all of one session share its hash.
     const allowed = calls.filter((l) => l['decision'] === 'allow');
-    assert.equal(allowed.length, toolCalls - 4);
+    assert.equal(allowed.length, toolCalls - 2);
     assert.ok(allowed.every((l) => typeof l['pod'] === 'string' && typeof l['sessionIdHash'] === 'string' && l['status'] === 200));
 
     const starts = lines.filter((l) => l['event'] === 'session.start');

@@ -10,11 +10,16 @@ import { startMcpPod, type McpPod, type McpPodOptions } from '../fixtures/index.
 /** max_requests_per_connection of the shipped mcpgw cluster (envoy/envoy.yaml, the Istio DestinationRule). */
 export const MCPGW_MAX_REQUESTS_PER_CONNECTION = 500;
 
-/** The shipped Envoy wiring (envoy/envoy.yaml), expressed as envoy-sim options. */
+/**
+ * The shipped Envoy wiring (envoy/envoy.yaml), expressed as envoy-sim options: a headers-only Check and
+ * ext_proc with the BUFFERED body, so the body crosses to mcpgw once. Without ext_proc (an ext_authz-only
+ * mesh, `extProc: false`) the Check carries the body, as the `mcpgw-ext-authz-with-body` provider does.
+ */
 export function meshWiring(grpcTarget: string | string[], opts: { extAuthz?: boolean; extProc?: boolean } = {}): Pick<EnvoySimOptions, 'extAuthz' | 'extProc'> {
   const wiring: Pick<EnvoySimOptions, 'extAuthz' | 'extProc'> = {};
   if (opts.extAuthz ?? true) {
-    wiring.extAuthz = { target: grpcTarget, withRequestBody: { maxRequestBytes: 1024 * 1024, allowPartialMessage: false, packAsBytes: true }, timeoutMs: 10_000 };
+    wiring.extAuthz = { target: grpcTarget, timeoutMs: 10_000 };
+    if (opts.extProc === false) wiring.extAuthz.withRequestBody = { maxRequestBytes: 1024 * 1024, allowPartialMessage: false, packAsBytes: true };
   }
   if (opts.extProc ?? true) {
     wiring.extProc = {
@@ -56,6 +61,8 @@ export interface Stack {
   gateways: GatewayService[];
   httpBase: string;
   httpBases: string[];
+  /** The first replica's gRPC port (ext_authz, ext_proc, the control API). */
+  grpcTarget: string;
   logs: string[];
   /** The client-facing MCP URL through envoy-sim. */
   url: string;
@@ -110,6 +117,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     gateways,
     httpBase: `http://${addresses[0]?.http}`,
     httpBases: addresses.map((a) => `http://${a.http}`),
+    grpcTarget: addresses[0]?.grpc as string,
     logs,
     url: `${sim.url}/mcp`,
     async close() {

@@ -125,7 +125,7 @@ describe('KubernetesEndpoints resilience', () => {
       await m.source.start();
       assert.deepEqual(m.hosts(), ['10.0.0.1:8080']);
       process.env.KUBECONFIG = file;
-      assert.equal(loadKubeConfig().getCurrentCluster()?.server, kube.url);
+      assert.equal((await loadKubeConfig()).getCurrentCluster()?.server, kube.url);
     } finally {
       if (saved === undefined) delete process.env.KUBECONFIG;
       else process.env.KUBECONFIG = saved;

@@ -1,7 +1,7 @@
 // The pods of every configured server: one endpoint source and one ServerPods each, started in
 // start() and stopped in stop().
 import type { GatewayConfig, ServerConfig } from '../../config/index.js';
-import { KubernetesEndpoints, StaticEndpoints, loadKubeConfig, type EndpointSource, type WatchedKind } from '../../endpoints/index.js';
+import { KubernetesEndpoints, StaticEndpoints, loadKubeConfig, type EndpointSource, type KubernetesEndpointsOptions, type WatchedKind } from '../../endpoints/index.js';
 import type { Logger } from '../../telemetry/index.js';
 import type { Xxh64 } from '../hash/index.js';
 import type { DrainMarks } from './drains.js';
@@ -16,7 +16,7 @@ export interface PodDirectoryDeps {
   /** Pods for which no affinity key is right under every endpoint set of the convergence window. */
   onUnconvergedKeys?: (server: string, pods: number) => void;
   /** Endpoint sources for Kubernetes servers; tests inject a kubeconfig for a fake API server. */
-  kubeConfigFor?: (server: ServerConfig) => ReturnType<typeof loadKubeConfig>;
+  kubeConfigFor?: (server: ServerConfig) => KubernetesEndpointsOptions['kubeConfig'];
 }
 
 interface Entry {
