@@ -11,6 +11,7 @@ import type { AffinityResult, WindowResult } from './micro/affinity.js';
 import type { HostileGlobResult, NameFloodResult } from './micro/hostile.js';
 import type { BridgeBenchResult } from './micro/bridge.js';
 import type { RedisMemoryResult } from './micro/memory.js';
+import { redisTopologiesScenario } from './topologies.js';
 import { podHosts } from './micro/rig.js';
 import type { RedisSessionsResult, SessionsResult } from './micro/sessions.js';
 import type { LoadResult } from './proc/loadgen.js';
@@ -94,7 +95,7 @@ function scalingRow(id: string, section: string, title: string, small: LatencySu
   return { ...pairRow({ id, section, title, baselineName: 'small', target: ISSUE8_SCALING }, cellOf(large), cellOf(small), (r) => (r.p50 ?? Infinity) <= 1.1), ...(note ? { note } : {}) };
 }
 
-function latencyRow(id: string, section: string, title: string, s: LatencySummary | LoadResult, note?: string): Row {
+export function latencyRow(id: string, section: string, title: string, s: LatencySummary | LoadResult, note?: string): Row {
   return { id, section, title, status: 'ok', subject: cellOf(s), ...(note ? { note } : {}) };
 }
 
@@ -587,6 +588,7 @@ export function scenarios(levels: number[], tokenLevels: number[] = levels.filte
     limitsScenario('redis'),
     hostileScenario(),
     bridgeScenario(),
+    redisTopologiesScenario(),
     clusterScenario('check', 'check'),
     clusterScenario('extproc-stateless', 'extproc'),
     ...shippedScenarios({ mcpgwConfig }),

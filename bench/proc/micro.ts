@@ -6,6 +6,7 @@ import { identityBench, limitsBench, policyBench } from '../micro/decisions.js';
 import { hostileGlobBench, nameFloodBench } from '../micro/hostile.js';
 import { memoryRegistryBytes, redisBytes } from '../micro/memory.js';
 import { memorySessions, redisSessions } from '../micro/sessions.js';
+import { topologyBench, type TopologyJob } from '../micro/topologies.js';
 import type { HashLbPolicy } from '../../src/routing/index.js';
 
 export type MicroJob =
@@ -21,7 +22,8 @@ export type MicroJob =
   | { micro: 'limits'; store: 'memory' | 'redis'; url?: string; counts: number[]; samples: number; keyPrefix?: string }
   | { micro: 'hostile-glob'; samples: number }
   | { micro: 'name-flood'; seconds: number; perSecond: number; memoryCounters: number }
-  | { micro: 'bridge'; calls: number; sessions: number };
+  | { micro: 'bridge'; calls: number; sessions: number }
+  | ({ micro: 'redis-topology' } & TopologyJob);
 
 async function run(job: MicroJob): Promise<unknown> {
   switch (job.micro) {
@@ -51,6 +53,8 @@ async function run(job: MicroJob): Promise<unknown> {
       return nameFloodBench(job);
     case 'bridge':
       return bridgeBench(job.calls, job.sessions);
+    case 'redis-topology':
+      return topologyBench(job);
   }
 }
 

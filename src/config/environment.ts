@@ -5,7 +5,7 @@ import type { ConfigResult, GatewayConfig } from './types.js';
 
 function environmentProblems(config: GatewayConfig, env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
-  if (config.store.kind === 'redis' && !config.store.url && !env.MCPGW_REDIS_URL) {
+  if (config.store.kind === 'redis' && !config.store.url && !config.store.sentinel && !config.store.cluster && !env.MCPGW_REDIS_URL) {
     problems.push(problemLine(['store', 'url'], 'the redis store needs a URL: set store.url or the MCPGW_REDIS_URL environment variable'));
   }
   return problems;

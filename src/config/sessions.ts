@@ -91,11 +91,49 @@ export const sessionsSchema = z
   })
   .readonly();
 
+// "host:port" of a Sentinel or a Cluster seed node; IPv6 hosts in brackets ("[::1]:6379").
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):([0-9]{1,5})$/;
+const hostPort = z.string().refine((v) => HOST_PORT.test(v) && Number(HOST_PORT.exec(v)![2]) <= 65535, {
+  error: (iss) => `must be "host:port", got ${JSON.stringify(iss.input)}`,
+});
+const hostPorts = z.array(hostPort).min(1, { error: 'list at least one "host:port"' }).max(64).readonly();
+
+const sentinelSchema = z
+  .strictObject({
+    addresses: hostPorts.describe('Sentinels to ask for the current master, "host:port" each (usually three).'),
+    masterName: z.string().min(1).max(256).describe('The master group name the Sentinels monitor (sentinel monitor <name> ...).'),
+    tls: z.boolean().default(false).describe('TLS to the Sentinels and to the master.'),
+  })
+  .readonly();
+
+const clusterSchema = z
+  .strictObject({
+    nodes: hostPorts.describe('Seed nodes, "host:port" each: any reachable one is enough to discover the rest.'),
+    slotGroups: integer(1, 1024)
+      .default(16)
+      .describe('How many hash slots session bindings spread over: each session lives in one group with its indexes, so a write stays one atomic script. More groups spread load over more masters; listing and live counts read every group.'),
+    tls: z.boolean().default(false).describe('TLS to every cluster node.'),
+  })
+  .readonly();
+
+const replicationWaitSchema = z
+  .strictObject({
+    waitReplicas: integer(0, 16)
+      .default(0)
+      .describe('After each write, wait (Redis WAIT) until this many replicas have it: a failover then cannot lose it. 0: do not wait (asynchronous replication; see docs/operations.md, "Failover").'),
+    waitTimeoutMs: integer(1, 10_000).default(100).describe('Longest WAIT; the write still counts as done after it (a failover may then lose it).'),
+  })
+  .readonly();
+
 export const redisStoreSchema = z
   .strictObject({
     kind: z.literal('redis').describe('Redis: bindings shared by every mcpgw replica.'),
-    url: z.string().optional().describe('redis:// or rediss:// URL; default: the MCPGW_REDIS_URL environment variable.'),
-    keyPrefix: z.string().default('mcpgw:').describe('Prefix of every key mcpgw writes.'),
+    url: z.string().optional().describe('redis:// or rediss:// URL of a standalone Redis; default: the MCPGW_REDIS_URL environment variable. Not with sentinel or cluster.'),
+    sentinel: sentinelSchema.optional().describe('Redis behind Sentinel: mcpgw asks the Sentinels for the master and follows failovers. The password, if any, comes from MCPGW_REDIS_PASSWORD.'),
+    cluster: clusterSchema.optional().describe('Redis Cluster: keys carry hash tags so every script stays in one slot. The password, if any, comes from MCPGW_REDIS_PASSWORD.'),
+    bindingWrites: replicationWaitSchema.optional().describe('Durability of new and re-bound session bindings against a failover.'),
+    limitWrites: replicationWaitSchema.optional().describe('Durability of limit counter updates against a failover (a lost update re-admits what it counted).'),
+    keyPrefix: z.string().default('mcpgw:').describe('Prefix of every key mcpgw writes. With cluster, it may not contain "{" or "}" (hash tags are mcpgw\'s).'),
     commandTimeoutMs: integer(10, 10_000).default(500).describe('A Redis command slower than this counts as Redis being unavailable.'),
     cacheSize: integer(0, 10_000_000).default(100_000).describe('Sessions kept in each replica\'s in-process cache in front of Redis.'),
     cacheTtlSeconds: integer(1, 3600).default(60).describe('How long a cached binding is trusted before Redis is asked again.'),
@@ -104,6 +142,18 @@ export const redisStoreSchema = z
       .default('fail-closed')
       .describe('New sessions and cache misses while Redis is down: "fail-closed" answers 503 with Retry-After; "fail-open" routes without recording.'),
     notReadyWhenUnavailable: z.boolean().default(false).describe('Report /readyz 503 while Redis is down (after start-up, which always waits for Redis).'),
+  })
+  .superRefine((s, ctx) => {
+    const topologies = [s.url !== undefined && 'url', s.sentinel && 'sentinel', s.cluster && 'cluster'].filter((t): t is string => typeof t === 'string');
+    if (topologies.length > 1) ctx.addIssue({ code: 'custom', path: [topologies[1]!], message: `choose one topology: ${topologies.join(' and ')} both set` });
+    if (s.cluster && /[{}]/.test(s.keyPrefix)) ctx.addIssue({ code: 'custom', path: ['keyPrefix'], message: 'may not contain "{" or "}" with cluster: mcpgw chooses the hash tags' });
+    for (const field of ['bindingWrites', 'limitWrites'] as const) {
+      const w = s[field];
+      // A WAIT that outlasts the command timeout turns every write into an error once no replica answers.
+      if (w && w.waitReplicas > 0 && w.waitTimeoutMs >= s.commandTimeoutMs) {
+        ctx.addIssue({ code: 'custom', path: [field, 'waitTimeoutMs'], message: `must be less than commandTimeoutMs (${s.commandTimeoutMs})` });
+      }
+    }
   })
   .readonly();
 

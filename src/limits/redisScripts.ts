@@ -50,13 +50,17 @@ if p and commit then
   if throttled then refused = -1; retry = rt end
 end
 
-local writes, states = {}, {}
+-- undo[i]: how to take back limit i's consumption, for a request whose limits span several
+-- Cluster slots and that another slot refused (redisEngine.ts); only sent when spec.undo is set.
+local writes, states, undo = {}, {}, {}
 for i, l in ipairs(spec.limits) do
   local key = KEYS[l.key]
   local n = l.n
   if l.ov > 0 then
     local o = tonumber(redis.call('HGET', KEYS[l.ov], l.name))
     if o then n = o end
+  elseif l.ovn then
+    n = l.ovn
   end
   local ok, rt, st
   if l.k == 'rate' then
@@ -76,6 +80,7 @@ for i, l in ipairs(spec.limits) do
       st = { n, math.floor((cap - (nxt - now_us)) / T), reset }
       if l.cost > 0 then
         table.insert(writes, function() redis.call('SET', key, int(nxt), 'PX', reset) end)
+        undo[i] = { k = 'r', d = int(l.cost * T) }
       end
     end
   elseif l.k == 'window' then
@@ -103,6 +108,7 @@ for i, l in ipairs(spec.limits) do
           redis.call('HSET', key, 'i', int(idx), 'c', int(c2), 'p', int(prev))
           redis.call('PEXPIRE', key, ttl)
         end)
+        undo[i] = { k = 'w', i = int(idx), c = l.cost }
       end
     else
       ok = false
@@ -133,6 +139,7 @@ for i, l in ipairs(spec.limits) do
           redis.call('ZADD', key, int(now + hold), member)
           redis.call('PEXPIRE', key, hold)
         end)
+        undo[i] = { k = 'z', m = member }
       end
     else
       ok = false
@@ -153,15 +160,25 @@ for i, l in ipairs(spec.limits) do
 end
 
 if commit then
-  if spec.sess then redis.call('PEXPIRE', KEYS[spec.sess.index], spec.sess.ttl) end
+  if spec.sess and spec.sess.index > 0 then redis.call('PEXPIRE', KEYS[spec.sess.index], spec.sess.ttl) end
   if refused == 0 then
     for _, w in ipairs(writes) do w() end
   end
 end
-return cjson.encode({ i = refused, rt = retry, st = states, an = an })
+local reply = { i = refused, rt = retry, st = states, an = an }
+if spec.undo and refused == 0 and commit then
+  -- cjson encodes a sparse table as an object: fill the gaps.
+  for i = 1, #spec.limits do undo[i] = undo[i] or 0 end
+  reply.u = undo
+end
+return cjson.encode(reply)
 `;
 
-/** KEYS[1]: session index; KEYS[2..]: sets holding the pending reservation. ARGV: pending, session member, ttl ms, now ms or ''. */
+/**
+ * KEYS[1]: session index; KEYS[2..]: sets holding the pending reservation. ARGV: pending, session
+ * member, ttl ms, now ms or '', and '0' when KEYS[1] is a set too (no index: on Cluster the index
+ * lives in another slot and is written apart).
+ */
 const BIND = `
 local now
 if ARGV[4] ~= '' then
@@ -171,28 +188,57 @@ else
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local ttl = tonumber(ARGV[3])
+local indexed = ARGV[5] ~= '0'
 local bound = 0
-for i = 2, #KEYS do
+for i = indexed and 2 or 1, #KEYS do
   if redis.call('ZREM', KEYS[i], ARGV[1]) == 1 then
     redis.call('ZADD', KEYS[i], string.format('%.0f', now + ttl), ARGV[2])
     redis.call('PEXPIRE', KEYS[i], ttl)
-    redis.call('SADD', KEYS[1], KEYS[i])
+    if indexed then redis.call('SADD', KEYS[1], KEYS[i]) end
     bound = bound + 1
   end
 end
-if bound > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+if indexed and bound > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
 return bound
 `;
 
 /**
  * KEYS[1]: session index; ARGV[1]: session member. The sets come from the index, so they are not
- * declared keys: fine on one Redis (mcpgw's store), not on Redis Cluster.
+ * declared keys: fine on one Redis; on Cluster the engine does the same step by step.
  */
 const END_SESSION = `
 local sets = redis.call('SMEMBERS', KEYS[1])
 for _, k in ipairs(sets) do redis.call('ZREM', k, ARGV[1]) end
 redis.call('DEL', KEYS[1])
 return #sets
+`;
+
+/**
+ * Takes back what CHECK consumed (its reply's u) when another slot refused the request. ARGV[1]:
+ * JSON list aligned with KEYS: {k='r', d=µs} moves a rate's TAT back, {k='w', i=window, c=cost}
+ * uncounts a window (if still the same window), {k='z', m=member} frees a slot.
+ */
+const ROLLBACK = `
+local undo = cjson.decode(ARGV[1])
+local t = redis.call('TIME')
+local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+for i, u in ipairs(undo) do
+  local key = KEYS[i]
+  if u.k == 'r' then
+    local tat = tonumber(redis.call('GET', key))
+    if tat then
+      local back = tat - tonumber(u.d)
+      if back <= now_us then redis.call('DEL', key)
+      else redis.call('SET', key, string.format('%.0f', back), 'KEEPTTL') end
+    end
+  elseif u.k == 'w' then
+    local h = redis.call('HMGET', key, 'i', 'c')
+    if h[1] == u.i and tonumber(h[2]) then redis.call('HSET', key, 'c', string.format('%.0f', math.max(0, tonumber(h[2]) - u.c))) end
+  elseif u.k == 'z' then
+    redis.call('ZREM', key, u.m)
+  end
+end
+return #undo
 `;
 
 /** KEYS[i] loses member ARGV[i]. */
@@ -205,3 +251,4 @@ export const checkScript = new LuaScript(CHECK);
 export const bindScript = new LuaScript(BIND);
 export const endSessionScript = new LuaScript(END_SESSION);
 export const releaseScript = new LuaScript(RELEASE);
+export const rollbackScript = new LuaScript(ROLLBACK);

@@ -87,6 +87,7 @@ export class GatewayService {
       cache: c.store.kind === 'redis' ? { max: c.store.cacheSize, ttlMs: c.store.cacheTtlSeconds * 1000 } : { max: 0, ttlMs: 0 },
       maxSessions: c.sessions.maxInMemory,
       logger: this.logger,
+      onLost: (n) => this.metrics.sessionBindingsLost.inc(n),
     }));
     const drainLifetime = c.sessions.drainDeadlineSeconds * 1000 + DRAIN_MARK_GRACE_MS;
     const drains = (this.drains = store instanceof RedisStore ? new RedisDrainMarks(store, drainLifetime, this.logger) : new MemoryDrainMarks(drainLifetime));

@@ -27,6 +27,8 @@ export interface SessionRegistryOptions {
   /** Most bindings the memory store keeps (ignored by Redis). */
   maxSessions?: number;
   logger: Logger;
+  /** Redis: bindings a failover lost (RedisSessionRegistryOptions.onLost). */
+  onLost?: (n: number) => void;
 }
 
 /**

@@ -32,6 +32,7 @@ export class GatewayMetrics {
   readonly sessionRecoveries: Counter<'server' | 'trigger' | 'result'>;
   readonly recoveryHandshakeSeconds: Histogram<'server'>;
   readonly storeErrors: Counter<'op'>;
+  readonly sessionBindingsLost: Counter;
   readonly storeFallbacks: Counter<'op' | 'policy'>;
   readonly kubernetesWatchErrors: Counter<'server' | 'kind'>;
   /** Rate-limit checks by configured limit name and outcome (allowed, or the refusal reason: exceeded, anomaly, store_unavailable). */
@@ -104,6 +105,11 @@ export class GatewayMetrics {
       name: 'mcpgw_store_errors_total',
       help: 'Store (Redis) commands that failed or timed out, by operation.',
       labelNames: ['op'],
+      registers: [this.registry],
+    });
+    this.sessionBindingsLost = new Counter({
+      name: 'mcpgw_session_bindings_lost_total',
+      help: 'Session bindings this replica wrote that Redis no longer held after a failure (a failover lost them); their clients get 404 and re-initialize.',
       registers: [this.registry],
     });
     this.storeFallbacks = new Counter({
