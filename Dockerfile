@@ -29,6 +29,8 @@ COPY --from=build /app/dist ./dist
 # The package's `mcpgw` command; with dist/ present it runs the compiled CLI.
 COPY bin ./bin
 COPY schema ./schema
+# mcpgw's own protos (the control API, the dynamic metadata), loaded at runtime.
+COPY proto ./proto
 # The example config is the default; mount a ConfigMap over /etc/mcpgw to replace it.
 COPY examples/gateway.yaml /etc/mcpgw/gateway.yaml
 # A numeric uid so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.

@@ -1,7 +1,7 @@
 // ext_authz adapter: CheckRequest → core decision → CheckResponse (reference/envoy.md §2).
 import * as grpc from '@grpc/grpc-js';
 import { requestView, type Decision, type Gateway, type HttpRequestView } from '../core/index.js';
-import { deniedResponse, okResponse, stringStruct, type CheckRequest, type CheckResponse } from '../envoy/index.js';
+import { EXT_AUTHZ_METADATA_FIELDS, deniedResponse, extAuthzMetadata, okResponse, type CheckRequest, type CheckResponse } from '../envoy/index.js';
 import type { DecisionObserver, GatewayMetrics, Logger } from '../telemetry/index.js';
 
 /**
@@ -30,12 +30,12 @@ export function checkRequestView(req: CheckRequest): HttpRequestView {
 }
 
 /** Dynamic metadata key (namespace envoy.filters.http.ext_authz) carrying the verified principal to ext_proc. */
-export const VERIFIED_PRINCIPAL_KEY = 'mcpgw_principal';
+export const VERIFIED_PRINCIPAL_KEY = EXT_AUTHZ_METADATA_FIELDS.principal;
 
 export function decisionToCheckResponse(decision: Decision): CheckResponse {
   const s = decision.summary;
   const principal = decision.kind === 'allow' && decision.principal ? JSON.stringify(decision.principal) : undefined;
-  const metadata = s.server ? stringStruct({ server: s.server, method: s.method, name: s.name, [VERIFIED_PRINCIPAL_KEY]: principal }) : undefined;
+  const metadata = s.server ? extAuthzMetadata({ server: s.server, method: s.method, name: s.name }, principal) : undefined;
   // A local answer (denial or metadata document) goes out as Envoy's denied response with its status.
   return decision.kind === 'allow' ? okResponse(decision, metadata, decision.limits?.responseHeaders) : deniedResponse(decision, metadata);
 }

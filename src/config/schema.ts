@@ -178,7 +178,7 @@ export const gatewayConfigSchema = z
     limiting: limitingSchema.prefault({}),
     identity: identitySchema.prefault({}).describe('Who may call: token issuers and API keys, shared by every server.'),
     sessions: sessionsSchema.prefault({}).describe('Session lifetimes and draining, for every server.'),
-    admin: adminSchema.prefault({}).describe('The /admin API on the HTTP port (drain pods, list sessions).'),
+    admin: adminSchema.prefault({}).describe('Who may use the control API (gRPC, HTTP /v1) and /admin: drain pods, list sessions, apply servers.'),
     requests: requestsSchema.prefault({}).describe('Limits on request bodies, checked before any parsing work.'),
     unmatchedRequests: z
       .enum(['reject', 'pass'])

@@ -114,5 +114,11 @@ export const adminSchema = z
       .regex(/^[0-9a-f]{64}$/, { error: 'must be the hex SHA-256 of the admin token (64 lower-case hex digits)' })
       .optional()
       .describe('SHA-256 of the bearer token the /admin API accepts; the token itself never goes in config. Or set MCPGW_ADMIN_TOKEN. Without either, /admin is disabled.'),
+    identities: z
+      .array(z.string().min(1).max(2048))
+      .max(100)
+      .readonly()
+      .default([])
+      .describe('Client-certificate names (SPIFFE ids, e.g. spiffe://cluster.local/ns/ops/sa/mcpgw-admin) that may call the control API on the gRPC port without the token; needs listen.grpcTls. Envoy\'s identity does not belong here.'),
   })
   .readonly();

@@ -5,7 +5,7 @@
 // filtering, limits that end with the body).
 import { VERIFIED_PRINCIPAL_KEY } from '../authz/index.js';
 import { requestView, type Decision, type EnvoyFacts, type Gateway, type HttpRequestView } from '../core/index.js';
-import { headerLookup, structString, type ProcessingRequest, type ProcessingResponse } from '../envoy/index.js';
+import { EXT_AUTHZ_METADATA_NAMESPACE, headerLookup, structString, type ProcessingRequest, type ProcessingResponse } from '../envoy/index.js';
 import type { DecisionObserver, GatewayMetrics, Logger, PendingAudit } from '../telemetry/index.js';
 import { listFraming, listReader } from './listReader.js';
 import { RESPONSE_BODY_CONTINUE, denyReply, requestReply, responseBodyReply, responseHeadersReply } from './replies.js';
@@ -26,14 +26,13 @@ export interface Work {
 }
 
 const ATTRIBUTES_KEY = 'envoy.filters.http.ext_proc';
-const EXT_AUTHZ_NAMESPACE = 'envoy.filters.http.ext_authz';
 
 /** Caller facts only Envoy can state: the mTLS peer (attribute) and ext_authz's verdict (metadata). */
 function envoyFacts(msg: ProcessingRequest): EnvoyFacts {
   const facts: EnvoyFacts = {};
   const spiffeId = structString(msg.attributes?.[ATTRIBUTES_KEY], 'connection.uri_san_peer_certificate');
   if (spiffeId) facts.spiffeId = spiffeId;
-  const verified = structString(msg.metadata_context?.filter_metadata?.[EXT_AUTHZ_NAMESPACE], VERIFIED_PRINCIPAL_KEY);
+  const verified = structString(msg.metadata_context?.filter_metadata?.[EXT_AUTHZ_METADATA_NAMESPACE], VERIFIED_PRINCIPAL_KEY);
   if (verified) facts.verifiedPrincipal = verified;
   return facts;
 }

@@ -2,6 +2,7 @@
 import type { Decision, HeaderToSet } from '../core/index.js';
 import {
   commonResponse,
+  extProcMetadata,
   headerMutation,
   immediateResponse,
   type BodySendMode,
@@ -13,11 +14,7 @@ import {
 /** Dynamic metadata under mcpgw's namespace, for access logs and rate-limit descriptors. */
 function mcpgwMetadata(d: Decision): ProtoStruct | undefined {
   const s = d.summary;
-  if (!s.server) return undefined;
-  const fields: NonNullable<ProtoStruct['fields']> = { server: { stringValue: s.server } };
-  if (s.method) fields.method = { stringValue: s.method };
-  if (s.name) fields.name = { stringValue: s.name };
-  return { fields: { mcpgw: { structValue: { fields } } } };
+  return s.server ? extProcMetadata({ server: s.server, method: s.method, name: s.name }) : undefined;
 }
 
 export function requestReply(kind: 'request_headers' | 'request_body', d: Decision): ProcessingResponse {

@@ -1,4 +1,4 @@
-// One gRPC port for ext_authz Check, ext_proc Process and grpc.health.v1.Health.
+// One gRPC port for ext_authz Check, ext_proc Process, grpc.health.v1.Health and mcpgw.v1.Control.
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { authorizationService } from '../authz/index.js';
@@ -34,6 +34,8 @@ export interface GrpcListenerOptions {
   maxMessageBytes: number;
   /** Run before every call (the TLS client allow-list). */
   interceptors?: grpc.ServerInterceptor[];
+  /** More services on the same port (the control API). */
+  services?: Array<{ definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation }>;
 }
 
 export class GrpcListener {
@@ -54,6 +56,7 @@ export class GrpcListener {
     });
     this.server.addService(services.authorization.service, authorizationService(deps));
     this.server.addService(services.externalProcessor.service, externalProcessorService(deps));
+    for (const extra of options.services ?? []) this.server.addService(extra.definition, extra.implementation);
     this.health.addToServer(this.server);
   }
 

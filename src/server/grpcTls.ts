@@ -44,14 +44,18 @@ export function subjectAltNames(cert: PeerCertificate | undefined): string[] {
   return out;
 }
 
-/** Refuses, with PERMISSION_DENIED, calls whose verified certificate names none of `allowed`. */
-export function allowedClientsInterceptor(allowed: readonly string[], logger: Logger): grpc.ServerInterceptor {
+/**
+ * Refuses, with PERMISSION_DENIED, calls whose verified certificate names none of `allowed`. Calls to
+ * a service under one of `ownAuth` (the control API, which admits admins only) pass through to it.
+ */
+export function allowedClientsInterceptor(allowed: readonly string[], logger: Logger, ownAuth: readonly string[] = []): grpc.ServerInterceptor {
   const names = new Set(allowed);
   return (method, call) =>
     new grpc.ServerInterceptingCall(call, {
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, pass) => {
+            if (ownAuth.some((service) => method.path.startsWith(`/${service}/`))) return pass(metadata);
             const sans = subjectAltNames(call.getAuthContext().sslPeerCertificate);
             if (sans.some((n) => names.has(n))) return pass(metadata);
             logger.warn({ method: method.path, sans: sans.slice(0, 8) }, 'gRPC caller refused: its certificate is not in listen.grpcTls.allowedClients');
@@ -59,4 +63,9 @@ export function allowedClientsInterceptor(allowed: readonly string[], logger: Lo
           },
         }),
     });
+}
+
+/** The SANs of a gRPC call's verified client certificate; empty without TLS. */
+export function peerNames(call: grpc.ServerUnaryCall<unknown, unknown>): string[] {
+  return subjectAltNames(call.getAuthContext().sslPeerCertificate);
 }

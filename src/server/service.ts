@@ -8,10 +8,12 @@ import { HttpSessionHandshake, createRecoveryLock, createSessionRegistry, type S
 import { RedisReplayCache, RedisStore, createStore, type Store } from '../store/index.js';
 import { Limiter, LimitMetrics } from '../limits/index.js';
 import { AuditLog, DecisionObserver, GatewayMetrics, SecretsGuard, startTracing, type DecisionTracing, type Logger } from '../telemetry/index.js';
-import { adminHandler, adminTokenDigest } from './admin.js';
+import { CONTROL_SERVICE, ControlService, adminTokenDigest, controlGrpcService, controlHttpHandler, controlMethods, loadControlProtos } from '../control/index.js';
+import type { ConfigCatalog } from '../liveconfig/index.js';
+import { adminHandler } from './admin.js';
 import { InjectedCredentials } from './credentials.js';
 import { GrpcListener, grpcMessageLimit } from './grpcServer.js';
-import { allowedClientsInterceptor, grpcTlsCredentials } from './grpcTls.js';
+import { allowedClientsInterceptor, grpcTlsCredentials, peerNames } from './grpcTls.js';
 import { OpsListener } from './httpServer.js';
 
 export interface ListeningAddresses {
@@ -29,6 +31,8 @@ export interface ServiceOptions {
   secrets?: SecretsGuard;
   /** Test seam: where audit lines go instead of config.audit.destination. */
   auditStream?: NodeJS.WritableStream;
+  /** The configuration the control API lists and changes (servers, version). */
+  catalog?: ConfigCatalog;
 }
 
 const STORE_PING_TIMEOUT_MS = 1000;
@@ -165,13 +169,20 @@ export class GatewayService {
     const observer = new DecisionObserver({ metrics: this.metrics, logger: this.logger, audit: this.audit, tracing: this.tracing, auditHook: c.extProc ? 'ext_proc' : 'ext_authz' });
     const deps = { gateway, metrics: this.metrics, logger: this.logger, observer };
     this.metrics.registerReadiness(async () => (await this.notReadyReasons()).length === 0);
+    // The control API (gRPC and HTTP /v1) and /admin are views of one ControlService.
+    const control = new ControlService({ catalog: () => this.options.catalog, pods, drains, registry, logger: this.logger, now, ...(this.limiter ? { limiter: this.limiter } : {}) });
+    const methods = controlMethods(control);
+    const tokenSha256 = adminTokenDigest(c.admin.tokenSha256, process.env.MCPGW_ADMIN_TOKEN);
+    const adminCredentials = { ...(tokenSha256 ? { tokenSha256 } : {}), identities: c.admin.identities };
     this.grpc = new GrpcListener(deps, {
       maxMessageBytes: grpcMessageLimit(c.requests.maxBodyBytes),
-      ...(tls?.allowedClients ? { interceptors: [allowedClientsInterceptor(tls.allowedClients, this.logger)] } : {}),
+      ...(tls?.allowedClients ? { interceptors: [allowedClientsInterceptor(tls.allowedClients, this.logger, [CONTROL_SERVICE])] } : {}),
+      services: [{ definition: loadControlProtos().service, implementation: controlGrpcService({ methods, credentials: adminCredentials, peerNames, logger: this.logger }) }],
     });
 
-    const admin = adminHandler({ pods, drains, registry, logger: this.logger, now, ...(this.limiter ? { limiter: this.limiter } : {}), tokenSha256: adminTokenDigest(c.admin.tokenSha256, process.env.MCPGW_ADMIN_TOKEN) });
-    this.ops = new OpsListener({ notReadyReasons: () => this.notReadyReasons() }, this.metrics.registry, admin);
+    const admin = adminHandler({ control, logger: this.logger, ...(tokenSha256 ? { tokenSha256 } : {}) });
+    const v1 = controlHttpHandler({ methods, credentials: { ...(tokenSha256 ? { tokenSha256 } : {}) }, logger: this.logger });
+    this.ops = new OpsListener({ notReadyReasons: () => this.notReadyReasons() }, this.metrics.registry, (req, res, url) => v1(req, res, url) || admin(req, res, url));
     pods.start();
     await drains.start();
     const grpcPort = await this.grpc.listen(grpcAddr.host, grpcAddr.port, grpcCredentials);

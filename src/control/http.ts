@@ -1,0 +1,137 @@
+// The Control service as JSON over HTTP on the ops port, under /v1/ (the proto3 JSON mapping; each
+// RPC's route is in control.proto). Same admin bearer token as gRPC; errors are Google's JSON error
+// shape: {"error": {"code", "status", "message", "details": [BadRequest field violations]}}.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../telemetry/index.js';
+import type { ControlMethodName, ControlMethods } from './api.js';
+import { requireAdmin, type AdminCredentials } from './auth.js';
+import { ControlError, HTTP_STATUS, controlErrorOf } from './errors.js';
+import { ProtoJson, type JsonObject } from './json.js';
+import { loadControlProtos } from './protos.js';
+
+export interface ControlHttpDeps {
+  methods: ControlMethods;
+  credentials: AdminCredentials;
+  logger: Logger;
+}
+
+/** Request bodies (a server spec is the largest) stop here. */
+export const MAX_HTTP_BODY = 512 * 1024;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  rpc: ControlMethodName;
+  /** Path captures, in order, become these request fields. */
+  params: string[];
+  /** The request field the body fills ('*': the whole request). */
+  body?: string;
+}
+
+const SEGMENT = '([^/]+)';
+const ROUTES: Route[] = [
+  { method: 'GET', pattern: /^\/v1\/servers$/, rpc: 'ListServers', params: [] },
+  { method: 'GET', pattern: new RegExp(`^/v1/servers/${SEGMENT}$`), rpc: 'GetServer', params: ['name'] },
+  { method: 'PUT', pattern: new RegExp(`^/v1/servers/${SEGMENT}$`), rpc: 'ApplyServer', params: ['name'], body: 'spec' },
+  { method: 'DELETE', pattern: new RegExp(`^/v1/servers/${SEGMENT}$`), rpc: 'DeleteServer', params: ['name'] },
+  { method: 'GET', pattern: /^\/v1\/pods$/, rpc: 'ListPods', params: [] },
+  { method: 'POST', pattern: /^\/v1\/pods\/([^/]+):drain$/, rpc: 'DrainPod', params: ['pod'] },
+  { method: 'POST', pattern: /^\/v1\/pods\/([^/]+):undrain$/, rpc: 'UndrainPod', params: ['pod'] },
+  { method: 'GET', pattern: /^\/v1\/sessions$/, rpc: 'ListSessions', params: [] },
+  { method: 'DELETE', pattern: new RegExp(`^/v1/sessions/${SEGMENT}$`), rpc: 'EndSession', params: ['id'] },
+  { method: 'GET', pattern: new RegExp(`^/v1/tenants/${SEGMENT}/quota$`), rpc: 'GetTenantQuota', params: ['tenant'] },
+  { method: 'PUT', pattern: new RegExp(`^/v1/tenants/${SEGMENT}/quota$`), rpc: 'SetTenantQuota', params: ['tenant'], body: '*' },
+  { method: 'GET', pattern: /^\/v1\/config\/version$/, rpc: 'GetConfigVersion', params: [] },
+];
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+  res.end(`${JSON.stringify(body)}\n`);
+}
+
+function sendError(res: ServerResponse, e: ControlError): void {
+  const status = HTTP_STATUS[e.code];
+  const headers: Record<string, string> = {};
+  if (e.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer realm="mcpgw-admin"';
+  if (e.code === 'UNAVAILABLE') headers['retry-after'] = '5';
+  const details = e.violations.length ? [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: e.violations }] : undefined;
+  send(res, status, { error: { code: status, status: e.code, message: e.message, ...(details ? { details } : {}) } }, headers);
+}
+
+function readBody(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_HTTP_BODY) {
+        reject(ControlError.invalid('body', `is larger than ${MAX_HTTP_BODY} bytes`));
+        req.destroy();
+      } else parts.push(c);
+    });
+    req.on('end', () => {
+      const text = Buffer.concat(parts).toString('utf8');
+      if (!text.trim()) return resolve({});
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(ControlError.invalid('body', 'is not JSON'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+function decode(segment: string, field: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw ControlError.invalid(field, 'is not valid percent-encoding');
+  }
+}
+
+/** Handles /v1/* requests; returns false for other paths. */
+export function controlHttpHandler(deps: ControlHttpDeps): (req: IncomingMessage, res: ServerResponse, url: URL) => boolean {
+  const { definition, messages } = loadControlProtos();
+  const json = new ProtoJson(definition);
+  const typeOf = (rpc: ControlMethodName, which: 'request' | 'response') => (messages.get(rpc) as { request: string; response: string })[which];
+
+  async function answer(req: IncomingMessage, url: URL, r: Route, m: RegExpExecArray): Promise<JsonObject> {
+    requireAdmin(deps.credentials, req.headers.authorization);
+    let request: Record<string, unknown> = {};
+    if (r.body) {
+      const body = await readBody(req);
+      request = r.body === '*' ? (body as Record<string, unknown>) : { [r.body]: body };
+      if (r.body === '*' && (typeof body !== 'object' || body === null || Array.isArray(body))) throw ControlError.invalid('body', 'must be a JSON object');
+    }
+    // Query parameters are request fields (proto or JSON names); an unknown one is refused by name.
+    for (const [k, v] of url.searchParams) request[k] = v;
+    r.params.forEach((p, i) => (request[p] = decode(m[i + 1] ?? '', p)));
+    const normalized = json.toJson(typeOf(r.rpc, 'request'), json.fromJson(typeOf(r.rpc, 'request'), request));
+    const reply = await deps.methods[r.rpc](normalized);
+    return json.toJson(typeOf(r.rpc, 'response'), json.fromJson(typeOf(r.rpc, 'response'), reply));
+  }
+
+  return (req, res, url) => {
+    if (!url.pathname.startsWith('/v1/')) return false;
+    const matches = ROUTES.flatMap((r) => {
+      const m = r.pattern.exec(url.pathname);
+      return m ? [{ r, m }] : [];
+    });
+    const hit = matches.find((x) => x.r.method === req.method);
+    if (!hit) {
+      if (!matches.length) sendError(res, new ControlError('NOT_FOUND', `no control API route ${url.pathname}`));
+      else send(res, 405, { error: { code: 405, message: `use ${matches.map((x) => x.r.method).join(' or ')}` } }, { allow: matches.map((x) => x.r.method).join(', ') });
+      return true;
+    }
+    answer(req, url, hit.r, hit.m).then(
+      (body) => send(res, 200, body),
+      (err: unknown) => {
+        const known = controlErrorOf(err);
+        if (!known) deps.logger.error({ path: url.pathname, err: (err as Error).message }, 'control request failed');
+        sendError(res, known ?? new ControlError('INTERNAL', 'internal error'));
+      },
+    );
+    return true;
+  };
+}
