@@ -12,3 +12,4 @@ export { loadKubeConfig } from './kubeConfig.js';
 export { KubeRequestError, type WatchedKind } from './kubeApi.js';
 export type { RetryOptions } from './backoff.js';
 export { hostKey, parseHostKey } from './hostKey.js';
+export { reasonOf as kubeErrorReason } from './kubeApi.js';

@@ -94,7 +94,7 @@ function abortableBy(signal: AbortSignal): ConfigurationOptions {
 }
 
 /** The API server's Status message when there is one, else the error's own message. */
-function reasonOf(err: unknown): string {
+export function reasonOf(err: unknown): string {
   if (err instanceof ApiException) {
     const body: unknown = err.body;
     if (typeof body === 'string') {
