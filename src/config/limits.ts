@@ -9,7 +9,7 @@ const windowLength = z
   .describe('Window: second, minute, hour, day, or {seconds: N}. Fixed windows align to the Unix epoch (UTC).');
 const globs = z.array(z.string().min(1)).min(1);
 
-const limitSchema = z
+export const limitSchema = z
   .strictObject({
     name: z
       .string()

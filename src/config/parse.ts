@@ -1,8 +1,9 @@
 // YAML text → validated, defaulted, frozen GatewayConfig, or every problem found.
+import type { z } from 'zod';
 import { isAlias, LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import { gatewayConfigSchema } from './schema.js';
-import { issuesToProblems, problemLine, problemMessages } from './problems.js';
-import type { ConfigResult } from './types.js';
+import { issuesToPathProblems, issuesToProblems, problemLine, problemMessages, type PathProblem } from './problems.js';
+import type { ConfigResult, GatewayConfig } from './types.js';
 
 function yamlProblem(err: YAMLError, lines: LineCounter): string {
   const { line, col } = lines.linePos(err.pos[0]);
@@ -49,4 +50,16 @@ export function parseConfig(yamlText: string): ConfigResult {
   return result.success
     ? { ok: true, config: result.data }
     : { ok: false, problems: issuesToProblems(result.error.issues) };
+}
+
+/** Validates an already-read value (a composed live configuration), keeping each problem's path as a list. */
+export function validateConfig(value: unknown): { ok: true; config: GatewayConfig } | { ok: false; problems: PathProblem[] } {
+  const result = gatewayConfigSchema.safeParse(value, { error: problemMessages });
+  return result.success ? { ok: true, config: result.data } : { ok: false, problems: issuesToPathProblems(result.error.issues) };
+}
+
+/** Validates a value against one part of the config schema, with the config's messages. */
+export function validatePart<S extends z.ZodType>(schema: S, value: unknown): { ok: true; value: z.output<S> } | { ok: false; problems: PathProblem[] } {
+  const result = schema.safeParse(value, { error: problemMessages });
+  return result.success ? { ok: true, value: result.data } : { ok: false, problems: issuesToPathProblems(result.error.issues) };
 }

@@ -71,15 +71,20 @@ export const problemMessages: z.core.$ZodErrorMap = (iss) => {
   }
 };
 
+/** One problem with its path kept as a list, for callers that re-root it (live configuration). */
+export interface PathProblem {
+  path: PropertyKey[];
+  message: string;
+}
+
+/** Flattens zod issues; an unknown-keys issue becomes one problem per key. */
+export function issuesToPathProblems(issues: ReadonlyArray<z.core.$ZodIssue>): PathProblem[] {
+  return issues.flatMap((iss) =>
+    iss.code === 'unrecognized_keys' ? iss.keys.map((key) => ({ path: [...iss.path, key], message: 'unknown field' })) : [{ path: [...iss.path], message: iss.message }],
+  );
+}
+
 /** Flattens zod issues into problem lines; an unknown-keys issue becomes one line per key. */
 export function issuesToProblems(issues: ReadonlyArray<z.core.$ZodIssue>): string[] {
-  const lines: string[] = [];
-  for (const iss of issues) {
-    if (iss.code === 'unrecognized_keys') {
-      for (const key of iss.keys) lines.push(problemLine([...iss.path, key], 'unknown field'));
-    } else {
-      lines.push(problemLine(iss.path, iss.message));
-    }
-  }
-  return lines;
+  return issuesToPathProblems(issues).map((p) => problemLine(p.path, p.message));
 }

@@ -113,53 +113,73 @@ const requestsSchema = z
   }))
   .readonly();
 
-const serverSchema = z
-  .strictObject({
-    name: serverName,
-    match: z
-      .strictObject({
-        hosts: z
-          .array(hostPattern)
-          .min(1, { error: 'list at least one host' })
-          .readonly()
-          .describe('Hosts this server answers for: exact ("mcp.example.com") or subdomain wildcard ("*.example.com").'),
-        pathPrefix: pathPrefix
-          .default('/')
-          .describe('Request path this server answers for, with the paths below it ("/mcp" matches /mcp and /mcp/x, not /mcpx). Must start with "/".'),
-      })
-      .readonly()
-      .describe('Which requests belong to this server: host and path prefix.'),
-    tools: z
-      .strictObject({
-        allow: z
-          .array(toolGlob)
-          .readonly()
-          .prefault(['*'])
-          .describe('Tool name globs that may be called and listed. A tool must match one of them.'),
-        deny: z
-          .array(toolGlob)
-          .readonly()
-          .prefault([])
-          .describe('Tool name globs that may never be called or listed; deny wins over allow.'),
-      })
-      .readonly()
-      .prefault({})
-      .describe('Tool-level policy for this server.'),
-    auth: authSchema.optional().describe('Authentication for this server: without it, requests are anonymous.'),
-    policy: policySchema.optional().describe('Who may call which tools, resources, prompts and methods. Without it every caller may use everything tools.allow/deny permits.'),
-    upstream: upstreamSchema.prefault({}).describe('What reaches the MCP server: credentials passed through or injected.'),
-    affinity: affinitySchema.prefault({}).describe('How mcpgw pins sessions to pods through Envoy\'s hash load balancing.'),
-    recovery: recoverySchema.prefault({}).describe('What happens to a session whose pod is gone or draining: 404 (off), or re-established on another pod (reinitialize).'),
-    endpoints: endpointsSchema
-      .optional()
-      .describe('Where the pods behind this server come from (a static list or a Kubernetes Service). Without it mcpgw uses random keys and learns each session\'s pod from Envoy.'),
-  })
+/** The fields of one servers[] item, before the checks that span fields (the MCPServer resource reuses them). */
+export const serverFieldsSchema = z.strictObject({
+  name: serverName,
+  match: z
+    .strictObject({
+      hosts: z
+        .array(hostPattern)
+        .min(1, { error: 'list at least one host' })
+        .readonly()
+        .describe('Hosts this server answers for: exact ("mcp.example.com") or subdomain wildcard ("*.example.com").'),
+      pathPrefix: pathPrefix
+        .default('/')
+        .describe('Request path this server answers for, with the paths below it ("/mcp" matches /mcp and /mcp/x, not /mcpx). Must start with "/".'),
+    })
+    .readonly()
+    .describe('Which requests belong to this server: host and path prefix.'),
+  tools: z
+    .strictObject({
+      allow: z
+        .array(toolGlob)
+        .readonly()
+        .prefault(['*'])
+        .describe('Tool name globs that may be called and listed. A tool must match one of them.'),
+      deny: z
+        .array(toolGlob)
+        .readonly()
+        .prefault([])
+        .describe('Tool name globs that may never be called or listed; deny wins over allow.'),
+    })
+    .readonly()
+    .prefault({})
+    .describe('Tool-level policy for this server.'),
+  auth: authSchema.optional().describe('Authentication for this server: without it, requests are anonymous.'),
+  policy: policySchema.optional().describe('Who may call which tools, resources, prompts and methods. Without it every caller may use everything tools.allow/deny permits.'),
+  upstream: upstreamSchema.prefault({}).describe('What reaches the MCP server: credentials passed through or injected.'),
+  affinity: affinitySchema.prefault({}).describe('How mcpgw pins sessions to pods through Envoy\'s hash load balancing.'),
+  recovery: recoverySchema.prefault({}).describe('What happens to a session whose pod is gone or draining: 404 (off), or re-established on another pod (reinitialize).'),
+  endpoints: endpointsSchema
+    .optional()
+    .describe('Where the pods behind this server come from (a static list or a Kubernetes Service). Without it mcpgw uses random keys and learns each session\'s pod from Envoy.'),
+  });
+
+const serverSchema = serverFieldsSchema
   .refine((s) => s.recovery.mode === 'off' || s.endpoints !== undefined, {
     path: ['recovery', 'mode'],
     error: 'reinitialize needs servers[].endpoints: mcpgw chooses the pod a session moves to',
   })
   .readonly()
   .describe('One upstream MCP server and the requests routed to it.');
+
+const kubernetesSchema = z
+  .strictObject({
+    mcpServers: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe('Watch MCPServer resources (CRD istio/base/crd-mcpserver.yaml) and serve them beside the servers of this file.'),
+        namespaces: z
+          .array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a namespace name' }).max(63))
+          .readonly()
+          .prefault([])
+          .describe('Namespaces watched; [] watches every namespace (needs a ClusterRole).'),
+        kubeconfig: z.string().optional().describe('kubeconfig file; default: KUBECONFIG, then the in-cluster service account.'),
+        resyncSeconds: integer(10, 86_400).default(300).describe('Full re-list interval, on top of the watch.'),
+      })
+      .readonly()
+      .prefault({}),
+  })
+  .readonly();
 
 export const gatewayConfigSchema = z
   .strictObject({
@@ -187,6 +207,7 @@ export const gatewayConfigSchema = z
       .enum(['reject', 'pass'])
       .default('reject')
       .describe('What to do with a request whose host and path match no server: "reject" refuses it with an error reply, "pass" forwards it without MCP processing.'),
+    kubernetes: kubernetesSchema.prefault({}).describe('Servers declared as Kubernetes MCPServer resources (docs/control-plane.md).'),
     servers: z
       .array(serverSchema, {
         error: (iss) => (iss.input === undefined ? 'required (list at least one server)' : undefined),

@@ -9,7 +9,8 @@ export {
   type KubernetesEndpointsOptions,
 } from './kubernetes.js';
 export { loadKubeConfig } from './kubeConfig.js';
-export { KubeRequestError, type WatchedKind } from './kubeApi.js';
+export { KubeRequestError, kubeCall, type ListResult, type WatchedKind } from './kubeApi.js';
+export { Reflector, type ReflectorOptions } from './reflector.js';
 export type { RetryOptions } from './backoff.js';
 export { hostKey, parseHostKey } from './hostKey.js';
 export { reasonOf as kubeErrorReason } from './kubeApi.js';

@@ -14,7 +14,7 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 
-export type WatchedKind = 'endpointslices' | 'pods' | 'services';
+export type WatchedKind = 'endpointslices' | 'pods' | 'services' | 'mcpservers';
 
 /** A failed API call: which resource, and the HTTP status when the API server answered. */
 export class KubeRequestError extends Error {
@@ -54,21 +54,21 @@ export class KubeApi {
   }
 
   async listSlices(namespace: string, service: string, signal: AbortSignal): Promise<ListResult<V1EndpointSlice>> {
-    const list = await call('endpointslices', signal, (o) =>
+    const list = await kubeCall('endpointslices', signal, (o) =>
       this.#discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `${SERVICE_NAME_LABEL}=${service}` }, o),
     );
     return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
   }
 
   async listPods(namespace: string, signal: AbortSignal): Promise<ListResult<V1Pod>> {
-    const list = await call('pods', signal, (o) => this.#core.listNamespacedPod({ namespace }, o));
+    const list = await kubeCall('pods', signal, (o) => this.#core.listNamespacedPod({ namespace }, o));
     return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
   }
 
   /** undefined when the Service does not exist (404). */
   async readService(namespace: string, name: string, signal: AbortSignal): Promise<V1Service | undefined> {
     try {
-      return await call('services', signal, (o) => this.#core.readNamespacedService({ name, namespace }, o));
+      return await kubeCall('services', signal, (o) => this.#core.readNamespacedService({ name, namespace }, o));
     } catch (err) {
       if (err instanceof KubeRequestError && err.status === 404) return undefined;
       throw err;
@@ -76,7 +76,8 @@ export class KubeApi {
   }
 }
 
-async function call<T>(kind: WatchedKind, signal: AbortSignal, fn: (o: ConfigurationOptions) => Promise<T>): Promise<T> {
+/** One API call bounded in time and cancellable by `signal`; failures become KubeRequestError. */
+export async function kubeCall<T>(kind: WatchedKind, signal: AbortSignal, fn: (o: ConfigurationOptions) => Promise<T>): Promise<T> {
   try {
     return await fn(abortableBy(AbortSignal.any([signal, AbortSignal.timeout(LIST_TIMEOUT_MS)])));
   } catch (err) {

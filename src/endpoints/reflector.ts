@@ -10,10 +10,10 @@
 import type { KubernetesObject, Watch } from '@kubernetes/client-node';
 import type { Logger } from '../telemetry/index.js';
 import { Backoff, type RetryOptions } from './backoff.js';
-import { KubeRequestError, type ListResult } from './kubeApi.js';
+import { KubeRequestError, type ListResult, type WatchedKind } from './kubeApi.js';
 
 export interface ReflectorOptions<T> {
-  kind: 'endpointslices' | 'pods';
+  kind: Exclude<WatchedKind, 'services'>;
   watch: Watch;
   /** Collection path the watch streams from (the same collection `list` reads). */
   path: string;
@@ -48,7 +48,7 @@ const FATAL_AT_START = new Set([401, 403, 404]);
 
 export class Reflector<T> {
   readonly #o: ReflectorOptions<T>;
-  /** By object name, in update order: the most recently changed object last. */
+  /** By namespace/name (a watch may span namespaces), in update order: the most recently changed object last. */
   readonly #items = new Map<string, { resourceVersion: string; value: T | undefined }>();
   #listed = false;
   #loop: Promise<void> | undefined;
@@ -135,7 +135,7 @@ export class Reflector<T> {
     const list = await this.#o.list(signal);
     if (signal.aborted) return list.resourceVersion;
     const fresh = new Map<string, KubernetesObject>();
-    for (const obj of list.items) fresh.set(obj.metadata?.name ?? '', obj);
+    for (const obj of list.items) fresh.set(keyOf(obj), obj);
     for (const [name, kept] of [...this.#items]) {
       const obj = fresh.get(name);
       if (obj?.metadata?.resourceVersion === kept.resourceVersion) fresh.delete(name);
@@ -208,7 +208,7 @@ export class Reflector<T> {
 
   /** Whether a kept value is involved (its content or its place in update order may have changed). */
   #upsert(obj: KubernetesObject): boolean {
-    const name = obj.metadata?.name ?? '';
+    const name = keyOf(obj);
     const before = this.#items.get(name)?.value;
     const entry = this.#entryOf(obj);
     this.#items.delete(name);
@@ -217,7 +217,7 @@ export class Reflector<T> {
   }
 
   #delete(obj: KubernetesObject): boolean {
-    const name = obj.metadata?.name ?? '';
+    const name = keyOf(obj);
     const before = this.#items.get(name)?.value;
     this.#items.delete(name);
     return before !== undefined;
@@ -245,4 +245,8 @@ function asRequestError(kind: ReflectorOptions<unknown>['kind'], err: unknown): 
 function statusMessage(obj: unknown): Error {
   const message = (obj as { message?: unknown } | null)?.message;
   return new Error(typeof message === 'string' ? message : 'watch ERROR event');
+}
+
+function keyOf(obj: KubernetesObject): string {
+  return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
 }

@@ -52,12 +52,20 @@ export class Limiter {
   constructor(
     private readonly opts: LimitsOptions,
     private readonly deps: LimiterDeps,
+    shared?: Limiter,
   ) {
     validateLimits(opts);
     this.sessionTtlMs = (opts.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS) * 1000;
     this.limits = opts.limits.map((l) => compileLimit(l, this.sessionTtlMs));
     for (const l of this.limits) this.byName.set(l.name, l);
     if (opts.anomaly) this.anomaly = anomalyParams(opts.anomaly);
+    if (shared) {
+      this.engine = shared.engine;
+      this.fallback = shared.fallback;
+      this.memoryEngines = shared.memoryEngines;
+      this.rememberedOverrides = shared.rememberedOverrides;
+      return;
+    }
     const clock = deps.now ?? Date.now;
     this.fallback = new MemoryEngine(clock, opts.memoryCounters);
     if (deps.store instanceof RedisStore) {
@@ -68,6 +76,14 @@ export class Limiter {
       this.engine = memory;
       this.memoryEngines = [memory];
     }
+  }
+
+  /**
+   * The same counters under other definitions (a live configuration change): counters are keyed by a
+   * limit's kind and name, so a limit whose kind and name stay keeps its counts, new numbers included.
+   */
+  reconfigured(opts: LimitsOptions): Limiter {
+    return new Limiter(opts, this.deps, this);
   }
 
   /** Starts the timer that drops expired in-process counters. */

@@ -23,33 +23,66 @@ interface Entry {
   pods: ServerPods;
   source?: EndpointSource;
   unsubscribe?: () => void;
+  /** What the entry was built from; an entry whose inputs are unchanged survives update(). */
+  inputs: string;
+  /** Only servers present at start hold readiness back; one added live must not unready every replica. */
+  gatesReadiness: boolean;
 }
 
 export class PodDirectory {
   private readonly entries = new Map<string, Entry>();
   private readonly now: () => number;
+  private started = false;
+  private readonly drainDeadlineMs: number;
 
   constructor(config: GatewayConfig, private readonly deps: PodDirectoryDeps) {
     this.now = deps.now ?? Date.now;
-    for (const s of config.servers) {
-      const a = s.affinity;
-      const pods = new ServerPods(
-        {
-          mode: a.mode,
-          lb: { policy: a.loadBalancer, minimumRingSize: a.minimumRingSize, tableSize: a.tableSize },
-          drainDeadlineMs: config.sessions.drainDeadlineSeconds * 1000,
-          convergenceMs: a.convergenceSeconds * 1000,
-          onKeysBuilt: (unconverged) => {
-            if (!unconverged.length) return;
-            deps.onUnconvergedKeys?.(s.name, unconverged.length);
-            deps.logger.warn({ server: s.name, pods: unconverged }, 'no affinity key is right under every endpoint set of the convergence window; using keys right under the current set');
-          },
+    this.drainDeadlineMs = config.sessions.drainDeadlineSeconds * 1000;
+    for (const s of config.servers) this.entries.set(s.name, this.entryFor(s, true));
+  }
+
+  private entryFor(s: ServerConfig, gatesReadiness: boolean): Entry {
+    const a = s.affinity;
+    const deps = this.deps;
+    const pods = new ServerPods(
+      {
+        mode: a.mode,
+        lb: { policy: a.loadBalancer, minimumRingSize: a.minimumRingSize, tableSize: a.tableSize },
+        drainDeadlineMs: this.drainDeadlineMs,
+        convergenceMs: a.convergenceSeconds * 1000,
+        onKeysBuilt: (unconverged) => {
+          if (!unconverged.length) return;
+          deps.onUnconvergedKeys?.(s.name, unconverged.length);
+          deps.logger.warn({ server: s.name, pods: unconverged }, 'no affinity key is right under every endpoint set of the convergence window; using keys right under the current set');
         },
-        deps.xxh,
-        () => deps.drains.current(),
-      );
-      this.entries.set(s.name, { pods, source: this.sourceFor(s) });
+      },
+      deps.xxh,
+      () => deps.drains.current(),
+    );
+    const source = this.sourceFor(s);
+    return { pods, ...(source ? { source } : {}), inputs: inputsOf(s), gatesReadiness };
+  }
+
+  /**
+   * Follows a new configuration: servers whose endpoints and affinity are unchanged keep their entry
+   * (watch, pods, earlier endpoint sets); new or changed ones get a fresh one, removed ones are stopped.
+   */
+  async update(config: GatewayConfig): Promise<void> {
+    const stale: Entry[] = [];
+    const wanted = new Map(config.servers.map((s) => [s.name, s]));
+    for (const [name, entry] of this.entries) {
+      const s = wanted.get(name);
+      if (s && inputsOf(s) === entry.inputs) continue;
+      stale.push(entry);
+      this.entries.delete(name);
     }
+    for (const s of config.servers) {
+      if (this.entries.has(s.name)) continue;
+      const entry = this.entryFor(s, false);
+      this.entries.set(s.name, entry);
+      if (this.started) this.startEntry(s.name, entry);
+    }
+    await Promise.all(stale.map((e) => stopEntry(e)));
   }
 
   private sourceFor(s: ServerConfig): EndpointSource | undefined {
@@ -70,34 +103,43 @@ export class PodDirectory {
 
   /** Starts every source without waiting for Kubernetes: readiness reports servers not yet synced. */
   start(): void {
-    for (const [name, entry] of this.entries) {
-      const source = entry.source;
-      if (!source) continue;
-      const apply = () => entry.pods.update(source.snapshot(), this.now());
-      entry.unsubscribe = source.onChange(apply);
-      source.start().then(apply, (err: Error) => this.deps.logger.error({ server: name, err: err.message }, 'endpoint source failed to start'));
-      apply();
-    }
+    this.started = true;
+    for (const [name, entry] of this.entries) this.startEntry(name, entry);
+  }
+
+  private startEntry(name: string, entry: Entry): void {
+    const source = entry.source;
+    if (!source) return;
+    const apply = () => entry.pods.update(source.snapshot(), this.now());
+    entry.unsubscribe = source.onChange(apply);
+    source.start().then(apply, (err: Error) => this.deps.logger.error({ server: name, err: err.message }, 'endpoint source failed to start'));
+    apply();
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.entries.values()].map(async (e) => {
-      e.unsubscribe?.();
-      await e.source?.stop();
-    }));
+    await Promise.all([...this.entries.values()].map(stopEntry));
   }
 
   pods(server: string): ServerPods | undefined {
     return this.entries.get(server)?.pods;
   }
 
-  /** Servers with an endpoint source that has not listed its endpoints yet. */
+  /** Servers (of the start-up configuration) with an endpoint source that has not listed its endpoints yet. */
   unsynced(): string[] {
-    return [...this.entries].filter(([, e]) => e.source && !e.pods.knowsEndpoints).map(([name]) => name);
+    return [...this.entries].filter(([, e]) => e.gatesReadiness && e.source && !e.pods.knowsEndpoints).map(([name]) => name);
   }
 
   all(): Array<{ server: string; pods: PodState[] }> {
     const now = this.now();
     return [...this.entries].map(([server, e]) => ({ server, pods: e.pods.pods(now) }));
   }
+}
+
+async function stopEntry(e: Entry): Promise<void> {
+  e.unsubscribe?.();
+  await e.source?.stop();
+}
+
+function inputsOf(s: ServerConfig): string {
+  return JSON.stringify([s.endpoints ?? null, s.affinity]);
 }
