@@ -1,0 +1,8 @@
+// Public face of provisioning: deploying registered MCP servers onto Kubernetes (workload, Service,
+// DestinationRule), their health, and the registrar the management tools and the control API use.
+export { deploySchema, isPinned, type DeploySpec } from './deploySpec.js';
+export { serverHealth, type HealthState, type ServerHealth } from './health.js';
+export { ProvisionApi, ProvisionError } from './kube.js';
+export { MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL, destinationRule, manifests, ownerLabels, service, workload, type KubeManifest, type ObjectRef, type WorkloadKind } from './objects.js';
+export { Provisioner } from './provisioner.js';
+export { ServerRegistrar, type ProvisioningConfig, type Registration, type Removal, type ServerStatus } from './registrar.js';
