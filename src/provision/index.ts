@@ -5,4 +5,4 @@ export { serverHealth, type HealthState, type ServerHealth } from './health.js';
 export { ProvisionApi, ProvisionError } from './kube.js';
 export { MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL, destinationRule, manifests, ownerLabels, service, workload, type KubeManifest, type ObjectRef, type WorkloadKind } from './objects.js';
 export { Provisioner } from './provisioner.js';
-export { ServerRegistrar, type ProvisioningConfig, type Registration, type Removal, type ServerStatus } from './registrar.js';
+export { ServerRegistrar, registrarFor, withDeploy, type ProvisioningConfig, type Registration, type Removal, type ServerStatus } from './registrar.js';

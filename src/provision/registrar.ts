@@ -3,14 +3,16 @@
 // management MCP tools and by the control API's ApplyServer when a spec carries a `deploy` block.
 // Every refusal is a ControlError naming the field at fault, so each view answers it its own way.
 import { serverFieldsSchema, validatePart, type GatewayConfig } from '../config/index.js';
-import { ControlError, type ControlService } from '../control/index.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ControlError, type ControlMethods, type ControlService, type JsonObject } from '../control/index.js';
+import { loadKubeConfig } from '../endpoints/index.js';
 import type { ServerEntry } from '../liveconfig/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { deploySchema, isPinned, type DeploySpec } from './deploySpec.js';
 import type { ServerHealth } from './health.js';
-import { ProvisionError } from './kube.js';
+import { ProvisionApi, ProvisionError } from './kube.js';
 import { endpointsOf, type ObjectRef } from './objects.js';
-import type { Provisioner } from './provisioner.js';
+import { Provisioner } from './provisioner.js';
 
 export type ProvisioningConfig = GatewayConfig['provisioning'];
 
@@ -148,4 +150,29 @@ export class ServerRegistrar {
 function kubeFailure(err: unknown): never {
   if (err instanceof ProvisionError) throw new ControlError('UNAVAILABLE', `Kubernetes: ${err.message}`);
   throw err;
+}
+
+/** The registrar for this configuration: with a Provisioner when provisioning is enabled. */
+export function registrarFor(config: ProvisioningConfig, control: ControlService, logger: Logger, kubeConfig?: () => KubeConfig): ServerRegistrar {
+  const provisioner = config.enabled ? new Provisioner(new ProvisionApi(kubeConfig?.() ?? loadKubeConfig(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {})), logger) : undefined;
+  return new ServerRegistrar(control, config, { logger, ...(provisioner ? { provisioner } : {}) });
+}
+
+/**
+ * The control API's ApplyServer, taking a `deploy` block in the spec: such an apply registers and
+ * deploys a new server through the registrar; any other apply is the control service's own.
+ */
+export function withDeploy(methods: ControlMethods, registrar: ServerRegistrar): ControlMethods {
+  const apply = methods.ApplyServer;
+  return {
+    ...methods,
+    ApplyServer: async (r) => {
+      const spec = r.spec as JsonObject | undefined;
+      if (!spec || spec.deploy === undefined) return apply(r);
+      const { deploy, ...rest } = spec;
+      const name = typeof r.name === 'string' ? r.name : '';
+      await registrar.register(name, rest, deploy);
+      return methods.GetServer({ name });
+    },
+  };
 }

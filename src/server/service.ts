@@ -1,5 +1,6 @@
 // The running mcpgw: owns the gRPC and operations listeners, the store, the session registry and the
 // endpoint watches; starts them in serve(), stops them in close().
+import type { KubeConfig } from '@kubernetes/client-node';
 import { parseListenAddress, type GatewayConfig } from '../config/index.js';
 import { Gateway, SessionPinning } from '../core/index.js';
 import { Authenticator, MemoryReplayCache } from '../identity/index.js';
@@ -10,6 +11,8 @@ import { Limiter, LimitMetrics } from '../limits/index.js';
 import { AuditLog, DecisionObserver, GatewayMetrics, SecretsGuard, startTracing, type DecisionTracing, type Logger } from '../telemetry/index.js';
 import { CONTROL_SERVICE, ControlService, adminTokenDigest, controlGrpcService, controlHttpHandler, controlMethods, loadControlProtos } from '../control/index.js';
 import type { ConfigCatalog } from '../liveconfig/index.js';
+import { startManagement, type ManagementEndpoint } from '../management/index.js';
+import { registrarFor, withDeploy } from '../provision/index.js';
 import { adminHandler } from './admin.js';
 import { InjectedCredentials } from './credentials.js';
 import { GrpcListener, grpcMessageLimit } from './grpcServer.js';
@@ -33,6 +36,10 @@ export interface ServiceOptions {
   auditStream?: NodeJS.WritableStream;
   /** The configuration the control API lists and changes (servers, version). */
   catalog?: ConfigCatalog;
+  /** Test seam: the Kubernetes API provisioning deploys servers through. */
+  provisioningKubeConfig?: () => KubeConfig;
+  /** Reported as the management endpoint's serverInfo.version. */
+  version?: string;
 }
 
 const STORE_PING_TIMEOUT_MS = 1000;
@@ -52,6 +59,7 @@ export class GatewayService {
   private limiter?: Limiter;
   private audit?: AuditLog;
   private tracing?: DecisionTracing;
+  private management?: ManagementEndpoint;
   private storeAnswered = false;
   private shuttingDown = false;
 
@@ -171,7 +179,9 @@ export class GatewayService {
     this.metrics.registerReadiness(async () => (await this.notReadyReasons()).length === 0);
     // The control API (gRPC and HTTP /v1) and /admin are views of one ControlService.
     const control = new ControlService({ catalog: () => this.options.catalog, pods, drains, registry, logger: this.logger, now, ...(this.limiter ? { limiter: this.limiter } : {}) });
-    const methods = controlMethods(control);
+    // Servers with a `deploy` block (ApplyServer, register_server) go through the provisioning registrar.
+    const registrar = registrarFor(c.provisioning, control, this.logger, this.options.provisioningKubeConfig);
+    const methods = withDeploy(controlMethods(control), registrar);
     const tokenSha256 = adminTokenDigest(c.admin.tokenSha256, process.env.MCPGW_ADMIN_TOKEN);
     const adminCredentials = { ...(tokenSha256 ? { tokenSha256 } : {}), identities: c.admin.identities };
     this.grpc = new GrpcListener(deps, {
@@ -182,7 +192,10 @@ export class GatewayService {
 
     const admin = adminHandler({ control, logger: this.logger, ...(tokenSha256 ? { tokenSha256 } : {}) });
     const v1 = controlHttpHandler({ methods, credentials: { ...(tokenSha256 ? { tokenSha256 } : {}) }, logger: this.logger });
-    this.ops = new OpsListener({ notReadyReasons: () => this.notReadyReasons() }, this.metrics.registry, (req, res, url) => v1(req, res, url) || admin(req, res, url));
+    const management = c.management.enabled
+      ? (this.management = await startManagement({ config: c, control, methods, registrar, audit: this.audit, logger: this.logger, now, version: this.options.version ?? '0', ...(tokenSha256 ? { adminToken: tokenSha256 } : {}), ...(this.options.fetch ? { fetch: this.options.fetch } : {}) }))
+      : undefined;
+    this.ops = new OpsListener({ notReadyReasons: () => this.notReadyReasons() }, this.metrics.registry, (req, res, url) => v1(req, res, url) || admin(req, res, url) || (management?.handler(req, res, url) ?? false));
     pods.start();
     await drains.start();
     const grpcPort = await this.grpc.listen(grpcAddr.host, grpcAddr.port, grpcCredentials);
@@ -232,6 +245,7 @@ export class GatewayService {
     await this.drains?.stop();
     this.credentials?.stop();
     await this.authenticator?.stop();
+    await this.management?.stop();
     this.limiter?.stop();
     await this.tracing?.shutdown();
     await this.audit?.close();
