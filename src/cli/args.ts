@@ -33,7 +33,9 @@ const COMMAND_HELP: Record<'serve' | 'check-config' | 'schema', string> = {
   serve: `usage: mcpgw serve [--config FILE] [--grpc-listen HOST:PORT] [--http-listen HOST:PORT] [--log-level LEVEL]
 
 Runs the gateway: ext_authz and ext_proc on the gRPC listener, /healthz, /readyz and /metrics on the
-HTTP listener. Stops gracefully on SIGTERM or SIGINT.
+HTTP listener. Stops gracefully on SIGTERM or SIGINT. Re-reads the config file when it changes and
+on SIGHUP (servers, identity, limits, upstream credentials; docs/control-plane.md); an invalid file
+is refused and the running config kept.
 
   --config FILE             config file (YAML or JSON); env MCPGW_CONFIG
   --grpc-listen HOST:PORT   overrides listen.grpc; env MCPGW_GRPC_LISTEN

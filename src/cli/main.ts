@@ -7,6 +7,7 @@ import { SecretsGuard, createLogger } from '../telemetry/index.js';
 import { USAGE, parseCommand } from './args.js';
 import { packageVersion } from './version.js';
 import { resolveServeConfig } from './serveConfig.js';
+import { followConfigFile } from './reload.js';
 
 async function main(): Promise<number> {
   const command = parseCommand(process.argv.slice(2), process.env);
@@ -46,10 +47,13 @@ async function serve(options: Parameters<typeof resolveServeConfig>[0]): Promise
   const logger = createLogger(resolved.config.log.level, undefined, secrets);
   // A promise nobody awaited is a bug, but not one worth every request in flight: log it, keep serving.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled promise rejection; still serving'));
-  const service = new GatewayService(resolved.config, logger, { secrets });
+  const service = new GatewayService(resolved.config, logger, { secrets, ...(options.config ? { configPath: options.config } : {}) });
+  const follower = followConfigFile(options, service, logger);
   try {
     await service.serve();
+    await follower.watch();
   } catch (err) {
+    follower.stop();
     logger.fatal({ err: (err as Error).message }, 'mcpgw could not start');
     await service.close();
     await new Promise<void>((r) => logger.flush(() => r()));
@@ -58,6 +62,7 @@ async function serve(options: Parameters<typeof resolveServeConfig>[0]): Promise
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'signal received');
+      follower.stop();
       void service.close().then(() => logger.flush(() => resolve(0)));
     };
     process.once('SIGTERM', stop);

@@ -177,7 +177,8 @@ const kubernetesSchema = z
         resyncSeconds: integer(10, 86_400).default(300).describe('Full re-list interval, on top of the watch.'),
       })
       .readonly()
-      .prefault({}),
+      .prefault({})
+      .describe('MCPServer custom resources as a source of servers (mcpgw writes their status conditions).'),
   })
   .readonly();
 

@@ -164,9 +164,11 @@ function errorMessage(err: unknown): string {
 }
 
 export function externalProcessorService(deps: ProcessorDeps): grpc.UntypedServiceImplementation {
-  const processor = new RequestProcessor(deps);
   return {
     Process(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) {
+      // A stream is one HTTP request: the copy takes the gateway current now, so a live configuration
+      // change never switches a request's version between its phases.
+      const processor = new RequestProcessor({ ...deps });
       const stream = new ProcessStream(
         {
           write: (reply) => call.write(reply),

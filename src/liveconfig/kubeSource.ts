@@ -48,6 +48,7 @@ export class McpServerWatch {
   /** Refs whose spec was valid and served at some point (a later refusal leaves that version serving). */
   private readonly served = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
+  private listedAll = false;
 
   constructor(private readonly o: McpServerWatchOptions) {
     this.api = o.kubeConfig.makeApiClient(CustomObjectsApi);
@@ -79,6 +80,12 @@ export class McpServerWatch {
   async start(): Promise<void> {
     await Promise.all(this.reflectors.map((r) => r.start(this.abort.signal)));
     await this.chain;
+    this.listedAll = true;
+  }
+
+  /** Every watched namespace listed and its resources handed on (readiness waits for it). */
+  get synced(): boolean {
+    return this.listedAll;
   }
 
   async stop(): Promise<void> {

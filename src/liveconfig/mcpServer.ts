@@ -20,7 +20,7 @@ const scopedLimitSchema = limitSchema.describe('A limit counted for this server 
 export const mcpServerSpecSchema = serverFieldsSchema
   .omit({ name: true, endpoints: true })
   .extend({
-    service: serviceSchema.optional(),
+    service: serviceSchema.optional().describe('The Service (in this resource\'s namespace) whose EndpointSlices hold the server\'s pods; without it Envoy picks pods and mcpgw learns them.'),
     limits: z.array(scopedLimitSchema).max(32).optional().describe('Limits of this server (the limits[] item of gateway.yaml; match.servers is set to this server).'),
   })
   .describe('An MCP server served by mcpgw: the servers[] item of gateway.yaml as a namespaced resource.');

@@ -1,23 +1,23 @@
 // The running mcpgw: owns the gRPC and operations listeners, the store, the session registry and the
 // endpoint watches; starts them in serve(), stops them in close().
 import type { KubeConfig } from '@kubernetes/client-node';
-import { parseListenAddress, type GatewayConfig } from '../config/index.js';
-import { Gateway, SessionPinning } from '../core/index.js';
-import { Authenticator, MemoryReplayCache } from '../identity/index.js';
+import { parseListenAddress, type ConfigResult, type GatewayConfig } from '../config/index.js';
+import { SessionPinning } from '../core/index.js';
+import { LiveConfig, McpServerWatch, apiServerStore, type ConfigCatalog } from '../liveconfig/index.js';
+import { loadKubeConfig } from '../endpoints/index.js';
 import { MemoryDrainMarks, PodDirectory, RedisDrainMarks, loadXxh64, type DrainMarks, type PodDirectoryDeps } from '../routing/index.js';
 import { HttpSessionHandshake, createRecoveryLock, createSessionRegistry, type SessionRegistry } from '../sessions/index.js';
-import { RedisReplayCache, RedisStore, createStore, type Store } from '../store/index.js';
-import { Limiter, LimitMetrics } from '../limits/index.js';
+import { RedisStore, createStore, type Store } from '../store/index.js';
+import { LimitMetrics } from '../limits/index.js';
 import { AuditLog, DecisionObserver, GatewayMetrics, SecretsGuard, startTracing, type DecisionTracing, type Logger } from '../telemetry/index.js';
 import { CONTROL_SERVICE, ControlService, adminTokenDigest, controlGrpcService, controlHttpHandler, controlMethods, loadControlProtos } from '../control/index.js';
-import type { ConfigCatalog } from '../liveconfig/index.js';
 import { startManagement, type ManagementEndpoint } from '../management/index.js';
 import { registrarFor, withDeploy } from '../provision/index.js';
 import { adminHandler } from './admin.js';
-import { InjectedCredentials } from './credentials.js';
 import { GrpcListener, grpcMessageLimit } from './grpcServer.js';
 import { allowedClientsInterceptor, grpcTlsCredentials, peerNames } from './grpcTls.js';
 import { OpsListener } from './httpServer.js';
+import { Runtimes, type Runtime } from './runtime.js';
 
 export interface ListeningAddresses {
   grpc: string;
@@ -34,8 +34,10 @@ export interface ServiceOptions {
   secrets?: SecretsGuard;
   /** Test seam: where audit lines go instead of config.audit.destination. */
   auditStream?: NodeJS.WritableStream;
-  /** The configuration the control API lists and changes (servers, version). */
-  catalog?: ConfigCatalog;
+  /** The config file's path, as the file source's origin (docs/control-plane.md). */
+  configPath?: string;
+  /** Test seam: the kubeconfig MCPServer resources are watched with (a fake API server). */
+  mcpServersKubeConfig?: ReturnType<typeof loadKubeConfig>;
   /** Test seam: the Kubernetes API provisioning deploys servers through. */
   provisioningKubeConfig?: () => KubeConfig;
   /** Reported as the management endpoint's serverInfo.version. */
@@ -54,9 +56,11 @@ export class GatewayService {
   private registry?: SessionRegistry & { stop?: () => void };
   private pods?: PodDirectory;
   private drains?: DrainMarks;
-  private authenticator?: Authenticator;
-  private credentials?: InjectedCredentials;
-  private limiter?: Limiter;
+  private runtimes?: Runtimes;
+  /** What decisions are made with now; replaced whole by a live configuration change. */
+  private runtime?: Runtime;
+  private live?: LiveConfig;
+  private mcpServers?: McpServerWatch;
   private audit?: AuditLog;
   private tracing?: DecisionTracing;
   private management?: ManagementEndpoint;
@@ -102,17 +106,19 @@ export class GatewayService {
     registry.onEnded((b, reason) => {
       this.metrics.sessionsEnded.inc({ server: b.server, reason });
       this.audit?.sessionEnded({ sessionId: b.id, server: b.server, pod: b.pod, kind: b.kind, reason, durationMs: now() - b.createdAt, ...(b.principal ? { principal: b.principal } : {}) });
-      void this.limiter?.sessionEnded({ server: b.server, id: b.id });
+      void this.runtime?.limiter?.sessionEnded({ server: b.server, id: b.id });
     });
     this.metrics.registerLiveSessions(async () => {
-      const rows = await Promise.all(c.servers.map(async (s) => [...(await registry.livePerPod(s.name))].map(([pod, sessions]) => ({ server: s.name, pod, sessions }))));
+      const rows = await Promise.all((this.live?.config ?? c).servers.map(async (s) => [...(await registry.livePerPod(s.name))].map(([pod, sessions]) => ({ server: s.name, pod, sessions }))));
       return rows.flat();
     });
     const pinning = new SessionPinning({
       registry,
       pods,
       now,
-      ...(c.servers.some((s) => s.recovery.mode === 'reinitialize') ? { handshake: new HttpSessionHandshake(), recoveryLock: createRecoveryLock(store) } : {}),
+      // Always at hand: a server may switch to recovery.mode reinitialize without a restart.
+      handshake: new HttpSessionHandshake(),
+      recoveryLock: createRecoveryLock(store),
       whenUnavailable: c.store.kind === 'redis' ? c.store.whenUnavailable : 'fail-closed',
       events: {
         created: (b) => {
@@ -140,25 +146,22 @@ export class GatewayService {
       },
     });
 
-    // Identity is only built when a server authenticates: no JWKS fetches or caches otherwise.
-    if (c.servers.some((s) => s.auth)) {
-      const local = new MemoryReplayCache({ now });
-      this.authenticator = new Authenticator(
-        c.identity,
-        { logger: this.logger, now, replayCache: store instanceof RedisStore ? new RedisReplayCache(store, local) : local, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) },
-      );
-      await this.authenticator.start();
-    }
-    this.credentials = new InjectedCredentials(c.servers, this.logger);
-    await this.credentials.start();
-    for (const secret of this.credentials.secrets()) if (secret.length >= 8) this.options.secrets?.register(secret);
-    if (c.limits.length) {
-      this.limiter = new Limiter(
-        { limits: c.limits, replicas: c.limiting.replicas, headers: c.limiting.headers, sessionTtlSeconds: c.sessions.ttlSeconds, memoryCounters: c.limiting.memoryCounters, ...(c.limiting.anomaly ? { anomaly: c.limiting.anomaly } : {}) },
-        { store, logger: this.logger, metrics: new LimitMetrics(this.metrics.registry) },
-      );
-      this.limiter.start();
-    }
+    const runtimes = (this.runtimes = new Runtimes({
+      store,
+      pinning,
+      logger: this.logger,
+      now,
+      limitMetrics: new LimitMetrics(this.metrics.registry),
+      ...(this.options.secrets ? { secrets: this.options.secrets } : {}),
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+    }));
+    const live = (this.live = new LiveConfig(c, this.options.configPath ?? '(inline)', {
+      logger: this.logger,
+      registry: this.metrics.registry,
+      apiStore: apiServerStore(store, this.logger),
+      activate: (config, version) => this.activate(config, version),
+    }));
+    this.runtime = await runtimes.build(c, live.version());
     this.audit = new AuditLog({
       destination: this.options.auditStream ? { stream: this.options.auditStream } : c.audit.destination === 'stdout' ? 'stdout' : { file: c.audit.destination },
       arguments: c.audit.arguments === 'redact' ? { redact: c.audit.redact } : c.audit.arguments,
@@ -168,17 +171,13 @@ export class GatewayService {
       onError: (err) => this.logger.error({ err: err.message }, 'audit log write failed'),
     });
     this.tracing = await startTracing({ ...(c.tracing.otlpEndpoint ? { otlpEndpoint: c.tracing.otlpEndpoint } : {}), serviceName: c.tracing.serviceName, sampleRatio: c.tracing.sampleRatio });
-    const gateway = new Gateway(c, {
-      pinning,
-      credentials: this.credentials,
-      ...(this.authenticator ? { authenticator: this.authenticator } : {}),
-      ...(this.limiter ? { limiter: this.limiter } : {}),
-    });
-    const observer = new DecisionObserver({ metrics: this.metrics, logger: this.logger, audit: this.audit, tracing: this.tracing, auditHook: c.extProc ? 'ext_proc' : 'ext_authz' });
-    const deps = { gateway, metrics: this.metrics, logger: this.logger, observer };
+    const observer = new DecisionObserver({ metrics: this.metrics, logger: this.logger, audit: this.audit, tracing: this.tracing, auditHook: c.extProc ? 'ext_proc' : 'ext_authz', configVersion: () => live.version() });
+    const service = this;
+    // Read once per ext_authz check and once per ext_proc stream: a request is decided by one version.
+    const deps = { get gateway() { return (service.runtime as Runtime).gateway; }, metrics: this.metrics, logger: this.logger, observer };
     this.metrics.registerReadiness(async () => (await this.notReadyReasons()).length === 0);
     // The control API (gRPC and HTTP /v1) and /admin are views of one ControlService.
-    const control = new ControlService({ catalog: () => this.options.catalog, pods, drains, registry, logger: this.logger, now, ...(this.limiter ? { limiter: this.limiter } : {}) });
+    const control = new ControlService({ catalog: () => live, pods, drains, registry, logger: this.logger, now, get limiter() { return service.runtime?.limiter; } });
     // Servers with a `deploy` block (ApplyServer, register_server) go through the provisioning registrar.
     const registrar = registrarFor(c.provisioning, control, this.logger, this.options.provisioningKubeConfig);
     const methods = withDeploy(controlMethods(control), registrar);
@@ -198,12 +197,73 @@ export class GatewayService {
     this.ops = new OpsListener({ notReadyReasons: () => this.notReadyReasons() }, this.metrics.registry, (req, res, url) => v1(req, res, url) || admin(req, res, url) || (management?.handler(req, res, url) ?? false));
     pods.start();
     await drains.start();
+    await live.start();
+    this.watchMcpServers(c, live);
     const grpcPort = await this.grpc.listen(grpcAddr.host, grpcAddr.port, grpcCredentials);
     const httpPort = await this.ops.listen(httpAddr.host, httpAddr.port);
     this.grpc.setServing(true);
     const addresses = { grpc: joinHostPort(grpcAddr.host, grpcPort), http: joinHostPort(httpAddr.host, httpPort) };
-    this.logger.info({ ...addresses, grpcTls: tls !== undefined, store: store.kind, servers: c.servers.map((s) => s.name) }, 'mcpgw listening');
+    this.logger.info({ ...addresses, grpcTls: tls !== undefined, store: store.kind, servers: live.config.servers.map((s) => s.name), configVersion: live.version() }, 'mcpgw listening');
     return addresses;
+  }
+
+  /** MCPServer resources, when enabled: listed in the background; readiness waits for the first list. */
+  private watchMcpServers(c: GatewayConfig, live: LiveConfig): void {
+    const k = c.kubernetes.mcpServers;
+    if (!k.enabled) return;
+    const watch = (this.mcpServers = new McpServerWatch({
+      kubeConfig: this.options.mcpServersKubeConfig ?? loadKubeConfig(k.kubeconfig ? { kubeconfig: k.kubeconfig } : {}),
+      namespaces: k.namespaces,
+      resyncSeconds: k.resyncSeconds,
+      logger: this.logger.child({ source: 'kubernetes' }),
+      target: live,
+      onError: (err) => this.metrics.kubernetesWatchErrors.inc({ server: '', kind: err.kind }),
+    }));
+    watch.start().catch((err: Error) => this.logger.error({ err: err.message }, 'MCPServer resources cannot be watched (is the CRD installed and the RBAC applied?)'));
+  }
+
+  /** The running configuration: what the control API lists and changes. Undefined before serve(). */
+  get catalog(): ConfigCatalog | undefined {
+    return this.live;
+  }
+
+  /** Live reload of the file source (a watch event or SIGHUP). */
+  async reloadFile(read: ConfigResult): Promise<'applied' | 'rejected' | 'unchanged'> {
+    if (!this.live) return 'rejected';
+    return this.live.reloadFile(read);
+  }
+
+  /**
+   * Puts a validated configuration into service: the next runtime is built beside the running one,
+   * endpoint watches follow (unchanged servers keep theirs), then one assignment swaps them. Requests
+   * already deciding keep the runtime they started with. Sessions of removed servers are ended.
+   */
+  private async activate(config: GatewayConfig, version: string): Promise<void> {
+    const previous = this.runtime;
+    if (!this.runtimes || !previous || this.shuttingDown) throw new Error('not serving');
+    const next = await this.runtimes.build(config, version, previous);
+    await this.pods?.update(config);
+    this.runtime = next;
+    await this.runtimes.retire(previous, next);
+    const kept = new Set(config.servers.map((s) => s.name));
+    for (const s of previous.config.servers) if (!kept.has(s.name)) void this.endSessionsOf(s.name);
+  }
+
+  private async endSessionsOf(server: string): Promise<void> {
+    const registry = this.registry;
+    if (!registry) return;
+    let ended = 0;
+    try {
+      let cursor: string | undefined;
+      do {
+        const page = await registry.list({ server, limit: 500, ...(cursor ? { cursor } : {}) });
+        for (const b of page.items) if (await registry.delete(server, b.id)) ended++;
+        cursor = page.nextCursor;
+      } while (cursor);
+      this.logger.info({ server, sessions: ended }, 'server removed from the configuration; its sessions ended');
+    } catch (err) {
+      this.logger.warn({ server, sessions: ended, err: (err as Error).message }, 'server removed; not every session could be ended (the rest expire, and get 404 meanwhile)');
+    }
   }
 
   /** Start-up readiness waits for the store's first answer, whether or not anything probes /readyz. */
@@ -222,6 +282,7 @@ export class GatewayService {
     if (this.shuttingDown) return ['shutting down'];
     if (!this.store || !this.pods) return ['starting'];
     const reasons = this.pods.unsynced().map((s) => `endpoints of server "${s}" not listed yet`);
+    if (this.mcpServers && !this.mcpServers.synced) reasons.push('MCPServer resources not listed yet');
     try {
       await withTimeout(this.store.ping(), STORE_PING_TIMEOUT_MS);
       this.storeAnswered = true;
@@ -243,10 +304,10 @@ export class GatewayService {
     await this.ops?.close();
     await this.pods?.stop();
     await this.drains?.stop();
-    this.credentials?.stop();
-    await this.authenticator?.stop();
     await this.management?.stop();
-    this.limiter?.stop();
+    this.live?.stop();
+    await this.mcpServers?.stop();
+    await this.runtimes?.stop(this.runtime);
     await this.tracing?.shutdown();
     await this.audit?.close();
     this.registry?.stop?.();

@@ -48,6 +48,8 @@ export interface AuditDecision {
   latencyMs?: number;
   /** params.arguments of a tools/call or prompts/get, written per `AuditOptions.arguments`. */
   arguments?: unknown;
+  /** The configuration version the decision was made under (docs/control-plane.md). */
+  configVersion?: string;
 }
 
 export interface AuditSession {

@@ -31,6 +31,8 @@ export interface ObserverDeps {
   tracing: DecisionTracing;
   /** The hook that writes allow lines and trace headers: ext_proc when Envoy runs it, else ext_authz. */
   auditHook: 'ext_authz' | 'ext_proc';
+  /** The configuration version decisions are made under now (live configuration). */
+  configVersion?: () => string;
 }
 
 export class DecisionObserver {
@@ -88,6 +90,7 @@ export class DecisionObserver {
     put(entry, 'tenant', d.kind === 'allow' ? d.principal?.tenant : undefined);
     put(entry, 'sessionId', sessionId);
     put(entry, 'arguments', f.params?.arguments);
+    put(entry, 'configVersion', this.deps.configVersion?.());
     if (d.kind !== 'allow') entry.status = d.status;
     if (d.kind !== 'allow') {
       if (d.kind === 'deny') audit?.record(entry);

@@ -51,6 +51,7 @@ test('defaults fill everything except servers', () => {
       },
     ],
     sessions: { ttlSeconds: 86400, drainDeadlineSeconds: 3600, maxInMemory: 1000000 },
+    kubernetes: { mcpServers: { enabled: false, namespaces: [], resyncSeconds: 300 } },
   });
 });
 

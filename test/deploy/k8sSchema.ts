@@ -12,6 +12,7 @@
 // enumerates (maps: labels, annotations, data) or never looks inside (free-form fields such as an
 // EnvoyFilter patch value) are not judged here; the Envoy patch values get their own proto check.
 
+import { crdSchemaProblems, isOwnResource, ownResourceProblems } from './crdSchema.js';
 import { gatewayApiProblems, isGatewayApi } from './gatewayApi.js';
 
 export interface SchemaResult {
@@ -112,14 +113,20 @@ export async function validateObject(obj: { apiVersion: string; kind: string }):
 export async function objectProblems(obj: { apiVersion: string; kind: string; metadata?: { name?: string; namespace?: string } }): Promise<string[]> {
   const id = `${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name ?? '?'}`;
   if (isGatewayApi(obj.apiVersion)) return gatewayApiProblems(obj).map((p) => `${id}: ${p}`);
+  if (isOwnResource(obj.apiVersion)) return ownResourceProblems(obj).map((p) => `${id}: ${p}`);
   let result: SchemaResult;
   try {
     result = await validateObject(obj);
   } catch (err) {
     return [`${id}: ${(err as Error).message}`];
   }
+  // A CRD's schema is JSONSchemaProps, which the model's validator reads only in part: it is judged
+  // field by field by the structural-schema check instead.
+  const crd = obj.kind === 'CustomResourceDefinition';
+  const unknown = crd ? result.unknownFields.filter((f) => !f.includes('.openAPIV3Schema.')) : result.unknownFields;
   return [
     ...result.schemaErrors.map((e) => `${id}: schema: ${e}`),
-    ...result.unknownFields.map((f) => `${id}: ${f} is not a field of ${obj.apiVersion} ${obj.kind}`),
+    ...unknown.map((f) => `${id}: ${f} is not a field of ${obj.apiVersion} ${obj.kind}`),
+    ...(crd ? crdSchemaProblems(obj).map((p) => `${id}: ${p}`) : []),
   ];
 }

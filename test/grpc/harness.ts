@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Writable } from 'node:stream';
 import { parseConfig, type GatewayConfig } from '../../src/config/index.js';
 import { loadEnvoyServices, type CheckRequest, type CheckResponse, type ProcessingRequest, type ProcessingResponse } from '../../src/envoy/index.js';
-import { GatewayService } from '../../src/server/index.js';
+import { GatewayService, type ServiceOptions } from '../../src/server/index.js';
 import { createLogger } from '../../src/telemetry/index.js';
 
 export function testConfig(extra: Record<string, unknown> = {}): GatewayConfig {
@@ -38,10 +38,10 @@ export interface ProcessStream {
   cancel(): void;
 }
 
-export async function startGateway(config: GatewayConfig = testConfig()): Promise<RunningGateway> {
+export async function startGateway(config: GatewayConfig = testConfig(), options: ServiceOptions = {}): Promise<RunningGateway> {
   const logs: string[] = [];
   const sink = new Writable({ write: (chunk, _enc, cb) => (logs.push(String(chunk)), cb()) });
-  const service = new GatewayService(config, createLogger(config.log.level, sink));
+  const service = new GatewayService(config, createLogger(config.log.level, sink), options);
   const addresses = await service.serve();
   const services = loadEnvoyServices();
   const authz = new services.authorization(addresses.grpc, grpc.credentials.createInsecure()) as unknown as grpc.Client & {

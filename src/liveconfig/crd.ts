@@ -1,0 +1,105 @@
+// The MCPServer CustomResourceDefinition, its OpenAPI schema generated from the same zod schema mcpgw
+// validates specs with, so the API server and mcpgw never disagree on a field. `npm run schema` writes
+// it to istio/base/crd-mcpserver.yaml; a test keeps the shipped file equal to it. The API server checks
+// shapes and bounds; cross-field rules (one of rate / quota / ..., a host claimed twice) are mcpgw's
+// and land in the resource's Accepted condition.
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { MCPSERVER, mcpServerSpecSchema } from './mcpServer.js';
+
+type Node = Record<string, unknown>;
+
+/** zod's OpenAPI 3.0 output made structural (apiextensions.k8s.io/v1 rules): every node typed, no
+ *  additionalProperties beside properties, unions only as int-or-string or preserved, defaults left
+ *  to mcpgw (the API server would write them into every stored object). */
+function structural(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(structural);
+  if (typeof node !== 'object' || node === null) return node;
+  const n = { ...(node as Node) };
+  delete n['$schema'];
+  delete n['readOnly'];
+  delete n['default'];
+  if (n['additionalProperties'] === false) delete n['additionalProperties'];
+  const union = (n['anyOf'] ?? n['oneOf']) as Node[] | undefined;
+  if (union) {
+    delete n['anyOf'];
+    delete n['oneOf'];
+    const types = new Set(union.map((b) => b['type']));
+    if (types.size === 2 && types.has('string') && types.has('integer')) return { ...n, 'x-kubernetes-int-or-string': true };
+    return { ...n, 'x-kubernetes-preserve-unknown-fields': true };
+  }
+  // Only these keywords hold schemas; `properties` is a map of them (whose keys may be "anyOf").
+  for (const k of ['items', 'additionalProperties']) if (typeof n[k] === 'object') n[k] = structural(n[k]);
+  if (n['properties']) n['properties'] = Object.fromEntries(Object.entries(n['properties'] as Node).map(([k, v]) => [k, structural(v)]));
+  return n;
+}
+
+const condition = {
+  type: 'object',
+  required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
+  properties: {
+    type: { type: 'string', description: 'Accepted: the spec is valid and part of the running configuration. Ready: a version of it serves requests.' },
+    status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
+    reason: { type: 'string', description: 'Accepted, InvalidSpec, HostConflict, NameConflict; Serving, PreviousVersionServing, NotServing, Overridden.' },
+    message: { type: 'string', maxLength: 1024 },
+    observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
+    lastTransitionTime: { type: 'string', format: 'date-time' },
+  },
+};
+
+const conditionColumn = (name: string, field: 'status' | 'reason', type: string) => ({ name, type: 'string', jsonPath: `.status.conditions[?(@.type=="${type}")].${field}` });
+
+export function mcpServerCrd(): object {
+  const spec = structural(z.toJSONSchema(mcpServerSpecSchema, { target: 'openapi-3.0', io: 'input' }));
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${MCPSERVER.plural}.${MCPSERVER.group}` },
+    spec: {
+      group: MCPSERVER.group,
+      names: { kind: MCPSERVER.kind, listKind: `${MCPSERVER.kind}List`, plural: MCPSERVER.plural, singular: 'mcpserver', shortNames: ['mcps'] },
+      scope: 'Namespaced',
+      versions: [
+        {
+          name: MCPSERVER.version,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: [
+            { name: 'Hosts', type: 'string', jsonPath: '.spec.match.hosts' },
+            conditionColumn('Accepted', 'status', 'Accepted'),
+            conditionColumn('Ready', 'status', 'Ready'),
+            conditionColumn('Reason', 'reason', 'Accepted'),
+            { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+          ],
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              description: 'An MCP server served by mcpgw (docs/control-plane.md).',
+              required: ['spec'],
+              properties: {
+                apiVersion: { type: 'string' },
+                kind: { type: 'string' },
+                metadata: { type: 'object' },
+                spec,
+                status: {
+                  type: 'object',
+                  description: 'Written by mcpgw.',
+                  properties: {
+                    observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
+                    conditions: { type: 'array', maxItems: 8, items: condition, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] },
+                  },
+                },
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** The CRD as shipped: a header saying where it comes from, then the object. */
+export function mcpServerCrdYaml(): string {
+  return `# Generated by \`npm run schema\` from src/liveconfig/mcpServer.ts; do not edit. docs/control-plane.md\n${stringify(mcpServerCrd(), { lineWidth: 0 })}`;
+}
