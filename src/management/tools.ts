@@ -47,7 +47,8 @@ function define<I extends Shape>(
 ): void {
   server.registerTool(
     toolName,
-    { title: config.title, description: config.description, inputSchema: config.input, outputSchema: config.output, annotations: { title: config.title, ...config.annotations } },
+    { title: config.title, description: config.description, inputSchema: config.input, outputSchema: z.looseObject(config.output), annotations: { title: config.title, ...config.annotations } },
+    // Outputs are open objects: the control API may add fields, and a client must not then fail.
     // The SDK has validated the arguments against the input shape before this runs.
     (async (args: z.infer<z.ZodObject<I>>): Promise<CallToolResult> => {
       const outcome = await deps.calls.run('tools/call', toolName, args, () => run(args));
