@@ -17,6 +17,13 @@ export class ProvisionError extends Error {
   }
 }
 
+/** The RBAC rules these calls need, no more (istio/components/provisioning grants exactly these). */
+export const PROVISIONING_RULES = [
+  { apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: ['create', 'get', 'delete'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['create', 'get', 'delete'] },
+  { apiGroups: ['networking.istio.io'], resources: ['destinationrules'], verbs: ['create', 'get', 'delete'] },
+] as const;
+
 /** What removal needs to know of an existing object. */
 export interface ExistingObject {
   uid: string;
