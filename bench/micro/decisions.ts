@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { GatewayConfig } from '../../src/config/index.js';
 import { Authenticator } from '../../src/identity/index.js';
+import { CHECK_HOOK } from '../../src/authz/index.js';
 import { requestView } from '../../src/core/index.js';
 import { Limiter } from '../../src/limits/index.js';
 import { MemorySessionRegistry, RedisSessionRegistry, type SessionRegistry } from '../../src/sessions/index.js';
@@ -38,7 +39,7 @@ export async function identityBench(samples: number): Promise<IdentityResult> {
   try {
     const view = (token: string) => requestView(requestHeaders({ 'content-length': String(TOOLS_CALL_BODY.length), authorization: `Bearer ${token}` }), TOOLS_CALL_BODY);
     const decide = async (v: ReturnType<typeof view>) => {
-      const d = await rig.gateway.decide(v, 'ext_authz');
+      const d = await rig.gateway.decide(v, CHECK_HOOK);
       if (d.kind !== 'allow') throw new Error(`identity bench: expected allow, got ${d.kind === 'deny' ? d.reason : d.kind}`);
     };
     const cachedView = view(issuer.token('RS256'));
@@ -81,7 +82,7 @@ export async function policyBench(n: number, samples: number): Promise<PolicyRes
   try {
     const view = requestView(requestHeaders({ 'content-length': String(TOOLS_CALL_BODY.length) }), TOOLS_CALL_BODY);
     const once = async () => {
-      const d = await rig.gateway.decide(view, 'ext_authz');
+      const d = await rig.gateway.decide(view, CHECK_HOOK);
       if (d.kind !== 'allow') throw new Error(`policy bench: expected allow, got ${JSON.stringify(d.summary)} ${d.kind === 'deny' ? d.reason : ''}`);
     };
     for (let i = 0; i < 500; i++) await once();
@@ -133,7 +134,7 @@ export async function limitsBench(o: { store: 'memory' | 'redis'; url?: string; 
         const d = await rig.followUp(id);
         if (d.kind !== 'allow') throw new Error(`limits bench: expected allow, got ${d.kind === 'deny' ? d.reason : d.kind}`);
         if (n > 0 && !d.limits) throw new Error('limits bench: no limits applied');
-        await d.limits?.release?.();
+        if (d.limits) await rig.gateway.releaseLimits(d.limits.leases);
       };
       for (let i = 0; i < 300; i++) await once();
       const decide = await timeEach(o.samples, once);

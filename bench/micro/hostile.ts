@@ -2,7 +2,9 @@
 // against names at the requests.maxNameBytes caps; and a flood of distinct tool names through a
 // limit keyed per tool, with the heap measured before and after.
 import type { GatewayConfig } from '../../src/config/index.js';
+import { CHECK_HOOK } from '../../src/authz/index.js';
 import { Gateway, requestView } from '../../src/core/index.js';
+import { PROCESS_HOOK } from '../../src/extproc/index.js';
 import { Limiter } from '../../src/limits/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { timeEach, type LatencySummary } from '../histogram.js';
@@ -48,7 +50,7 @@ export async function hostileGlobBench(samples: number): Promise<HostileGlobResu
   const time = async (b: Buffer) => {
     const view = requestView(requestHeaders({ 'content-length': String(b.length) }), b);
     const once = async () => {
-      const d = await gateway.decide(view, 'ext_authz');
+      const d = await gateway.decide(view, CHECK_HOOK);
       if (d.kind !== 'allow') throw new Error(`hostile glob bench: expected allow, got ${d.kind === 'deny' ? d.reason : d.kind}`);
     };
     for (let i = 0; i < 50; i++) await once();
@@ -78,7 +80,7 @@ export async function nameFloodBench(o: { seconds: number; perSecond: number; me
   let next = 0;
   const decideNext = async () => {
     const b = body('tools/call', { name: `${String(next++).padStart(12, '0')}${filler}`, arguments: {} });
-    const d = await gateway.decide(requestView(requestHeaders({ 'content-length': String(b.length) }), b), 'ext_proc');
+    const d = await gateway.decide(requestView(requestHeaders({ 'content-length': String(b.length) }), b), PROCESS_HOOK);
     if (d.kind !== 'allow') throw new Error(`name flood bench: expected allow, got ${d.kind === 'deny' ? d.reason : d.kind}`);
   };
   try {

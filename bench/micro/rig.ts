@@ -2,6 +2,7 @@
 // endpoints, with whichever session registry a row measures. Built from the modules' public faces.
 import { parseConfig, type GatewayConfig } from '../../src/config/index.js';
 import { Gateway, SessionPinning, requestView, type Decision } from '../../src/core/index.js';
+import { PROCESS_HOOK } from '../../src/extproc/index.js';
 import type { Authenticator } from '../../src/identity/index.js';
 import type { Limiter } from '../../src/limits/index.js';
 import { MemoryDrainMarks, PodDirectory, loadXxh64 } from '../../src/routing/index.js';
@@ -59,9 +60,9 @@ export async function buildRig(registry: SessionRegistry, podCount: number, o: R
     pods,
     followUp(id) {
       const headers = requestHeaders({ 'mcp-session-id': id, 'content-length': String(TOOLS_CALL_BODY.length) });
-      return gateway.decide(requestView(headers, TOOLS_CALL_BODY), 'ext_proc');
+      return gateway.decide(requestView(headers, TOOLS_CALL_BODY), PROCESS_HOOK);
     },
-    initialize: () => gateway.decide(requestView(initHeaders, INITIALIZE_BODY), 'ext_proc'),
+    initialize: () => gateway.decide(requestView(initHeaders, INITIALIZE_BODY), PROCESS_HOOK),
     close: () => pods.stop(),
   };
 }

@@ -1,7 +1,7 @@
 // ext_authz adapter: CheckRequest → core decision → CheckResponse (reference/envoy.md §2).
 import * as grpc from '@grpc/grpc-js';
-import { requestView, type Decision, type Gateway, type HttpRequestView } from '../core/index.js';
-import { EXT_AUTHZ_METADATA_FIELDS, deniedResponse, extAuthzMetadata, okResponse, type CheckRequest, type CheckResponse } from '../envoy/index.js';
+import { requestView, type Decision, type Gateway, type HookCapabilities, type HttpRequestView } from '../core/index.js';
+import { deniedResponse, extAuthzMetadata, okResponse, type CheckRequest, type CheckResponse } from '../envoy/index.js';
 import type { DecisionObserver, GatewayMetrics, Logger } from '../telemetry/index.js';
 
 /**
@@ -29,8 +29,11 @@ export function checkRequestView(req: CheckRequest): HttpRequestView {
   return view;
 }
 
-/** Dynamic metadata key (namespace envoy.filters.http.ext_authz) carrying the verified principal to ext_proc. */
-export const VERIFIED_PRINCIPAL_KEY = EXT_AUTHZ_METADATA_FIELDS.principal;
+/**
+ * ext_authz sees one message per request: the body only when Envoy is configured to send it (the view
+ * says so per request), never the response.
+ */
+export const CHECK_HOOK: HookCapabilities = { seesBody: false, seesResponse: false };
 
 export function decisionToCheckResponse(decision: Decision): CheckResponse {
   const s = decision.summary;
@@ -65,7 +68,7 @@ export function authorizationService(deps: AuthorizationDeps): grpc.UntypedServi
 async function answerCheck(deps: AuthorizationDeps, request: CheckRequest): Promise<CheckResponse> {
   const started = process.hrtime.bigint();
   const view = checkRequestView(request);
-  const decision = await deps.gateway.decide(view, 'ext_authz');
+  const decision = await deps.gateway.decide(view, CHECK_HOOK);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const id = decision.subject?.id;
   const { traceHeaders } = deps.observer.decided(

@@ -1,2 +1,2 @@
 // ext_authz Check adapter over the core.
-export { authorizationService, checkRequestView, decisionToCheckResponse, VERIFIED_PRINCIPAL_KEY, type AuthorizationDeps } from './check.js';
+export { authorizationService, checkRequestView, decisionToCheckResponse, CHECK_HOOK, type AuthorizationDeps } from './check.js';

@@ -16,12 +16,14 @@ export type Command =
   | { kind: 'help'; text: string }
   | { kind: 'version' }
   | { kind: 'bridge'; argv: string[] }
+  | { kind: 'ctl'; argv: string[] }
   | { kind: 'usage-error'; message: string };
 
 export const USAGE = `usage:
   mcpgw serve [--config FILE] [--grpc-listen HOST:PORT] [--http-listen HOST:PORT] [--log-level LEVEL]
   mcpgw check-config FILE
   mcpgw schema            print the config JSON Schema
+  mcpgw ctl COMMAND       the control API: servers, pods, sessions, quota, config (mcpgw ctl --help)
   mcpgw --version         print the version
   mcpgw COMMAND --help    help for one command
 
@@ -96,6 +98,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         return { kind: 'version' };
       case 'bridge':
         return { kind: 'bridge', argv: rest };
+      case 'ctl':
+        return { kind: 'ctl', argv: rest };
       case undefined:
       case 'help':
       case '--help':

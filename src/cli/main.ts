@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// mcpgw: the command line. `serve` runs the gateway; `check-config` validates a config file.
+// mcpgw: the command line. `serve` runs the gateway; `check-config` validates a config file; `ctl`
+// drives a running one.
 import { runBridgeCommand } from '../bridge/index.js';
 import { checkedAgainst, configJsonSchema, loadConfigFile } from '../config/index.js';
 import { GatewayService } from '../server/index.js';
 import { SecretsGuard, createLogger } from '../telemetry/index.js';
 import { USAGE, parseCommand } from './args.js';
+import { runCtl } from './ctl.js';
 import { packageVersion } from './version.js';
 import { resolveServeConfig } from './serveConfig.js';
 import { followConfigFile } from './reload.js';
@@ -33,6 +35,8 @@ async function main(): Promise<number> {
       return serve(command.options);
     case 'bridge':
       return runBridgeCommand(command.argv, USAGE);
+    case 'ctl':
+      return runCtl(command.argv, process.env);
   }
 }
 

@@ -118,7 +118,7 @@ export const adminSchema = z
       .array(z.string().min(1).max(2048))
       .max(100)
       .readonly()
-      .default([])
+      .optional()
       .describe('Client-certificate names (SPIFFE ids, e.g. spiffe://cluster.local/ns/ops/sa/mcpgw-admin) that may call the control API on the gRPC port without the token; needs listen.grpcTls. Envoy\'s identity does not belong here.'),
   })
   .readonly();

@@ -44,7 +44,8 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/v1\/config\/version$/, rpc: 'GetConfigVersion', params: [] },
 ];
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+/** A JSON answer that no cache keeps. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
   res.end(`${JSON.stringify(body)}\n`);
 }
@@ -55,21 +56,23 @@ function sendError(res: ServerResponse, e: ControlError): void {
   if (e.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer realm="mcpgw-admin"';
   if (e.code === 'UNAVAILABLE') headers['retry-after'] = '5';
   const details = e.violations.length ? [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: e.violations }] : undefined;
-  send(res, status, { error: { code: status, status: e.code, message: e.message, ...(details ? { details } : {}) } }, headers);
+  sendJson(res, status, { error: { code: status, status: e.code, message: e.message, ...(details ? { details } : {}) } }, headers);
 }
 
-function readBody(req: IncomingMessage): Promise<unknown> {
+/** The request body as JSON ({} when empty), at most `maxBytes`; refusals are INVALID_ARGUMENT on `body`. */
+export function readJsonBody(req: IncomingMessage, maxBytes = MAX_HTTP_BODY): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
+    let parts: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_HTTP_BODY) {
-        reject(ControlError.invalid('body', `is larger than ${MAX_HTTP_BODY} bytes`));
-        req.destroy();
-      } else parts.push(c);
+      if (size <= maxBytes) return void parts.push(c);
+      // Answer at once and let the rest of the upload drain unread, rather than cut the client off.
+      parts = [];
+      reject(ControlError.invalid('body', `is larger than ${maxBytes} bytes`));
     });
     req.on('end', () => {
+      if (size > maxBytes) return;
       const text = Buffer.concat(parts).toString('utf8');
       if (!text.trim()) return resolve({});
       try {
@@ -82,7 +85,8 @@ function readBody(req: IncomingMessage): Promise<unknown> {
   });
 }
 
-function decode(segment: string, field: string): string {
+/** A percent-encoded path segment; bad encoding is INVALID_ARGUMENT on `field`. */
+export function decodeSegment(segment: string, field: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
@@ -100,13 +104,13 @@ export function controlHttpHandler(deps: ControlHttpDeps): (req: IncomingMessage
     requireAdmin(deps.credentials, req.headers.authorization);
     let request: Record<string, unknown> = {};
     if (r.body) {
-      const body = await readBody(req);
+      const body = await readJsonBody(req);
       request = r.body === '*' ? (body as Record<string, unknown>) : { [r.body]: body };
       if (r.body === '*' && (typeof body !== 'object' || body === null || Array.isArray(body))) throw ControlError.invalid('body', 'must be a JSON object');
     }
     // Query parameters are request fields (proto or JSON names); an unknown one is refused by name.
     for (const [k, v] of url.searchParams) request[k] = v;
-    r.params.forEach((p, i) => (request[p] = decode(m[i + 1] ?? '', p)));
+    r.params.forEach((p, i) => (request[p] = decodeSegment(m[i + 1] ?? '', p)));
     const normalized = json.toJson(typeOf(r.rpc, 'request'), json.fromJson(typeOf(r.rpc, 'request'), request));
     const reply = await deps.methods[r.rpc](normalized);
     return json.toJson(typeOf(r.rpc, 'response'), json.fromJson(typeOf(r.rpc, 'response'), reply));
@@ -121,11 +125,11 @@ export function controlHttpHandler(deps: ControlHttpDeps): (req: IncomingMessage
     const hit = matches.find((x) => x.r.method === req.method);
     if (!hit) {
       if (!matches.length) sendError(res, new ControlError('NOT_FOUND', `no control API route ${url.pathname}`));
-      else send(res, 405, { error: { code: 405, message: `use ${matches.map((x) => x.r.method).join(' or ')}` } }, { allow: matches.map((x) => x.r.method).join(', ') });
+      else sendJson(res, 405, { error: { code: 405, message: `use ${matches.map((x) => x.r.method).join(' or ')}` } }, { allow: matches.map((x) => x.r.method).join(', ') });
       return true;
     }
     answer(req, url, hit.r, hit.m).then(
-      (body) => send(res, 200, body),
+      (body) => sendJson(res, 200, body),
       (err: unknown) => {
         const known = controlErrorOf(err);
         if (!known) deps.logger.error({ path: url.pathname, err: (err as Error).message }, 'control request failed');

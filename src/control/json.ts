@@ -128,7 +128,8 @@ export class ProtoJson {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(json)) {
       const f = byName.get(key);
-      const at = join(path, key);
+      // Violations name fields as the .proto does (snake_case), however the caller spelled them.
+      const at = join(path, f ? snake(f.name) : key);
       if (!f) throw new JsonInputError(at, 'unknown field');
       if (f.name in out) throw new JsonInputError(at, 'given twice (under its JSON and its proto name)');
       if (v === null) continue;
@@ -244,7 +245,10 @@ function timestampToJson(obj: Record<string, unknown>): string {
   const seconds = Number(obj.seconds ?? 0);
   const nanos = Number(obj.nanos ?? 0);
   const base = new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, '');
-  return nanos ? `${base}.${String(nanos).padStart(9, '0').replace(/0+$/, '')}Z` : `${base}Z`;
+  if (!nanos) return `${base}Z`;
+  // The mapping writes 3, 6 or 9 fractional digits.
+  const digits = String(nanos).padStart(9, '0');
+  return `${base}.${nanos % 1_000_000 === 0 ? digits.slice(0, 3) : nanos % 1000 === 0 ? digits.slice(0, 6) : digits}Z`;
 }
 
 function timestampFromJson(json: unknown, path: string): { seconds: string; nanos: number } {

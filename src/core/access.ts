@@ -1,11 +1,11 @@
-// Who is calling and whether they may: authentication (via src/identity), policy (via src/policy),
+// Who is calling and whether they may: authentication (the Authenticator port), policy (src/policy),
 // the challenges clients need, and the identity the upstream sees. One ServerAccess per server,
 // compiled once from config.
 import type { GatewayConfig, ServerConfig } from '../config/index.js';
-import { DPOP_ALGORITHMS, challengeFor, bearerChallenge, type Authenticator, type Principal } from '../identity/index.js';
 import { ErrorCode, refusal, type McpMessage, type McpRefusal, type Visibility } from '../mcp/index.js';
 import { compilePolicy, type Caller, type CompiledPolicy } from '../policy/index.js';
-import type { HeaderToSet } from './decision.js';
+import type { HeaderToSet } from './header.js';
+import type { Authenticator, Principal } from './identityPort.js';
 import type { HttpRequestView } from './request.js';
 
 export const PRM_PATH = '/.well-known/oauth-protected-resource';
@@ -50,7 +50,7 @@ export class ServerAccess {
         scopes_supported: scopes,
         bearer_methods_supported: ['header'],
         resource_name: server.name,
-        ...(identity.issuers.some((i) => i.dpop !== 'off') ? { dpop_signing_alg_values_supported: DPOP_ALGORITHMS } : {}),
+        ...(authenticator && identity.issuers.some((i) => i.dpop !== 'off') ? { dpop_signing_alg_values_supported: authenticator.dpopAlgorithms } : {}),
       };
     }
   }
@@ -78,7 +78,7 @@ export class ServerAccess {
     const code = outcome.status === 401 ? ErrorCode.unauthorized : ErrorCode.badRequest;
     return {
       refusal: refusal(outcome.status, code, outcome.status === 401 ? `Unauthorized: ${outcome.description}` : `Bad Request: ${outcome.description}`, `auth_${outcome.reason}`),
-      headers: [{ name: 'www-authenticate', value: challengeFor(outcome, { resourceMetadataUrl: this.metadataUrl ?? '', dpopAlgs: DPOP_ALGORITHMS }) }],
+      headers: [{ name: 'www-authenticate', value: this.authenticator.challenge({ resourceMetadataUrl: this.metadataUrl ?? '', failure: outcome }) }],
     };
   }
 
@@ -89,19 +89,20 @@ export class ServerAccess {
     if (d.allow) return undefined;
     const id = m.id ?? null;
     const what = m.name !== undefined ? `${m.nameKind ?? 'item'} "${m.name}"` : `method "${m.method}"`;
-    if (d.kind === 'insufficient_scope' && this.metadataUrl) {
+    // Challenges are the authenticator's: a server without one (no auth configured) has nobody to challenge for.
+    if (d.kind === 'insufficient_scope' && this.metadataUrl && this.authenticator) {
       // An anonymous caller has not authenticated yet: 401 with the scopes to ask for (MCP §7.1).
       if (!principal) {
         return {
           refusal: refusal(401, ErrorCode.unauthorized, `Unauthorized: ${what} needs authentication`, 'auth_required', id),
-          headers: [{ name: 'www-authenticate', value: bearerChallenge({ resourceMetadataUrl: this.metadataUrl, scope: d.requiredScopes }) }],
+          headers: [{ name: 'www-authenticate', value: this.authenticator.challenge({ resourceMetadataUrl: this.metadataUrl, scope: d.requiredScopes }) }],
         };
       }
       // Only token holders can step up; API keys and mesh identities cannot ask for more scopes.
       if (principal.kind === 'jwt') {
         return {
           refusal: refusal(403, ErrorCode.forbidden, `Forbidden: ${what} needs scope ${d.requiredScopes.join(' ')}`, 'insufficient_scope', id),
-          headers: [{ name: 'www-authenticate', value: bearerChallenge({ resourceMetadataUrl: this.metadataUrl, error: 'insufficient_scope', scope: d.requiredScopes, description: `${what} needs more scope` }) }],
+          headers: [{ name: 'www-authenticate', value: this.authenticator.challenge({ resourceMetadataUrl: this.metadataUrl, error: 'insufficient_scope', scope: d.requiredScopes, description: `${what} needs more scope` }) }],
         };
       }
     }

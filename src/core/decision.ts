@@ -1,13 +1,13 @@
 // Decisions are values: what to tell Envoy, independent of ext_authz or ext_proc wire shapes.
 import { jsonRpcErrorBody, type McpRefusal } from '../mcp/index.js';
-import type { Principal } from '../identity/index.js';
 import type { ListRequestId, McpMessage, Visibility } from '../mcp/index.js';
+import type { HeaderToSet } from './header.js';
+import type { Principal } from './identityPort.js';
+
+export type { HeaderToSet } from './header.js';
+import type { AnomalyFlag, LimitLease } from './limitPort.js';
 import type { PinPlan } from './pinning.js';
 
-export interface HeaderToSet {
-  name: string;
-  value: string;
-}
 
 /** What the request turned out to be, for metrics, logs and dynamic metadata. */
 export interface RequestSummary {
@@ -26,9 +26,9 @@ export interface Allow {
   setHeaders: HeaderToSet[];
   removeHeaders: string[];
   summary: RequestSummary;
-  /** What the response phase must do for session pinning (ext_proc only). */
+  /** What the response phase must do for session pinning (only a hook that sees the response gets one). */
   pin?: PinPlan;
-  /** A list result to filter for this caller in the response phase (ext_proc only). */
+  /** A list result to filter for this caller in the response phase (likewise). */
   list?: ListPlan;
   /** The verified caller, handed from ext_authz to ext_proc through Envoy's dynamic metadata. */
   principal?: Principal;
@@ -37,13 +37,14 @@ export interface Allow {
 }
 
 export interface LimitHold {
-  /** Concurrency slots (and unbound session reservations) to give back when the response ends. */
-  release?: () => Promise<void>;
-  /** Turns a session-cap reservation into the session once the response names it. */
-  bindSession?: (sessionId: string) => Promise<void>;
+  /**
+   * What the request holds in the limits, one lease per counted message: bound to the session its
+   * response names, and given back when the response ends, by the Limiter (Gateway.bindLimits / releaseLimits).
+   */
+  leases: LimitLease[];
   /** RateLimit-Policy / RateLimit for the client's response (limiting.headers). */
   responseHeaders: HeaderToSet[];
-  anomaly?: { principal: string; perMinute: number; baseline: number; throttled: boolean };
+  anomaly?: AnomalyFlag;
 }
 
 export interface ListPlan {

@@ -1,8 +1,7 @@
 // The one core both Envoy adapters call: HTTP request view in, Decision out. No I/O of its own:
-// identity, sessions and pods enter through interfaces (Authenticator, SessionPinning).
+// identity, sessions, pods and limits enter through the interfaces the core owns (identityPort.ts,
+// sessionPorts.ts, limitPort.ts), implemented elsewhere and wired in src/server.
 import type { GatewayConfig } from '../config/index.js';
-import type { Authenticator, Principal } from '../identity/index.js';
-import { limitRefusal, type Limiter, type LimitVerdict } from '../limits/index.js';
 import {
   ErrorCode,
   checkMirroredHeaders,
@@ -21,6 +20,9 @@ import {
   type Revision,
 } from '../mcp/index.js';
 import { PRM_PATH, ServerAccess, type AccessRefusal } from './access.js';
+import type { Authenticator, Principal } from './identityPort.js';
+import type { Limiter, LimitLease, LimitVerdict } from './limitPort.js';
+import { limitRefusal } from './limitRefusal.js';
 import { carriesBody, checkMethod } from './httpMethod.js';
 import { JSON_CONTENT_TYPE, denyWith, type Allow, type Decision, type Deny, type HeaderToSet, type LimitHold, type ListPlan, type RequestSummary, type Respond } from './decision.js';
 import { MCP_METHOD_HEADER, MCP_NAME_HEADER, MCP_PRINCIPAL_HEADER, MCP_SCOPES_HEADER, MCP_TENANT_HEADER, ownedHeaderMutation } from './ownedHeaders.js';
@@ -28,8 +30,17 @@ import type { SessionPinning } from './pinning.js';
 import type { HttpRequestView } from './request.js';
 import { ServerTable, hostOf, type CompiledServer } from './servers.js';
 
-/** Which adapter asks: only ext_proc sees responses, so only it pins sessions and filters lists. */
-export type Hook = 'ext_authz' | 'ext_proc';
+/**
+ * What the asking hook can do, stated by its adapter: the core decides by capability, never by the
+ * hook's name. Only a hook that sees the response can pin sessions, filter lists and hold limits
+ * until the response ends.
+ */
+export interface HookCapabilities {
+  /** The hook is always shown the request body: in this message, or in a later one of the same request. */
+  readonly seesBody: boolean;
+  /** The hook sees the response to the request (its headers, and its body when it asks). */
+  readonly seesResponse: boolean;
+}
 
 /** Credentials mcpgw injects into upstream requests, per server (read from files / environment). */
 export interface UpstreamCredentials {
@@ -55,9 +66,8 @@ export class Gateway {
   private readonly entries = new Map<string, ServerEntry>();
   private readonly limits: BodyLimits;
   private readonly rejectUnmatched: boolean;
-  private readonly extProc: boolean;
-  /** The hook that counts limits: ext_proc when Envoy runs it (it sees responses end), else ext_authz. */
-  private readonly limitsHook: Hook;
+  /** Envoy runs a hook that sees every request's body and response (config `extProc`). */
+  private readonly responseHookRuns: boolean;
 
   constructor(
     config: GatewayConfig,
@@ -66,8 +76,7 @@ export class Gateway {
     this.servers = new ServerTable(config);
     this.limits = config.requests;
     this.rejectUnmatched = config.unmatchedRequests === 'reject';
-    this.extProc = config.extProc;
-    this.limitsHook = config.extProc ? 'ext_proc' : 'ext_authz';
+    this.responseHookRuns = config.extProc;
     const credentialHeaders = ['authorization', 'dpop', config.identity.apiKeyHeader];
     for (const s of config.servers) {
       const server = this.servers.byName(s.name);
@@ -88,14 +97,14 @@ export class Gateway {
    * Decides one request. With `view.body === undefined` (no body visible to this hook) it decides from
    * headers alone: it can deny early, and whatever it allows is checked again once the body is seen.
    */
-  async decide(view: HttpRequestView, hook: Hook): Promise<Decision> {
+  async decide(view: HttpRequestView, hook: HookCapabilities): Promise<Decision> {
     const seen: { single?: McpMessage } = {};
     const d = await this.decideWith(view, hook, seen);
     if (seen.single) d.subject = { id: seen.single.id, params: seen.single.params };
     return d;
   }
 
-  private async decideWith(view: HttpRequestView, hook: Hook, seen: { single?: McpMessage }): Promise<Decision> {
+  private async decideWith(view: HttpRequestView, hook: HookCapabilities, seen: { single?: McpMessage }): Promise<Decision> {
     const path = view.path.split('?', 1)[0] ?? '/';
     if (path === PRM_PATH || path.startsWith(`${PRM_PATH}/`)) {
       const answer = this.protectedResourceMetadata(view, path);
@@ -138,7 +147,7 @@ export class Gateway {
 
     const allow = this.allowed(entry, summary, principal);
     const final = view.body !== undefined;
-    if (hook === 'ext_proc' && final) {
+    if (hook.seesResponse && final) {
       const list = listPlan(messages, access, server, principal);
       if (list) allow.list = list;
       const pinning = this.deps.pinning;
@@ -161,11 +170,16 @@ export class Gateway {
         allow.pin = pinned.plan;
       }
     }
-    // Counted once per request, by one hook, after everything that could refuse for another reason.
-    if (hook === this.limitsHook && (final || hook === 'ext_authz') && this.deps.limiter) {
+    // Counted once per request, after everything that could refuse for another reason, by the hook that
+    // sees the response end when Envoy runs one (it gives concurrency back), else by the only hook.
+    const countsLimits = this.responseHookRuns ? hook.seesResponse && final : !hook.seesResponse;
+    if (countsLimits && this.deps.limiter) {
       const limited = await this.applyLimits(this.deps.limiter, view, messages, server.name, principal, summary);
       if ('refusal' in limited) return limited.refusal;
-      if (limited.hold) allow.limits = limited.hold;
+      const hold = limited.hold;
+      // A hook that never sees the response end cannot hold anything until then: give it back now.
+      if (hold && !hook.seesResponse && hold.leases.length) await this.releaseLimits(hold.leases.splice(0));
+      if (hold) allow.limits = hold;
     }
     return allow;
   }
@@ -189,20 +203,28 @@ export class Gateway {
         ...(sessionId !== undefined ? { sessionId } : {}),
       });
       if (!v.allowed && v.refused) {
-        await Promise.all(verdicts.map((p) => p.release?.()));
+        await this.releaseLimits(verdicts.flatMap(leaseOf));
         return { refusal: denyWith(limitRefusal(v.refused, m.id ?? null), summary, v.headers) };
       }
       verdicts.push(v);
     }
     if (!verdicts.length) return {};
-    const releases = verdicts.map((v) => v.release).filter((r): r is () => Promise<void> => r !== undefined);
-    const binders = verdicts.map((v) => v.bindSession).filter((b): b is (id: string) => Promise<void> => b !== undefined);
-    const hold: LimitHold = { responseHeaders: verdicts.flatMap((v) => v.headers) };
-    if (releases.length) hold.release = async () => void (await Promise.all(releases.map((r) => r())));
-    if (binders.length) hold.bindSession = async (id) => void (await Promise.all(binders.map((b) => b(id))));
+    const hold: LimitHold = { leases: verdicts.flatMap(leaseOf), responseHeaders: verdicts.flatMap((v) => v.headers) };
     const anomaly = verdicts.find((v) => v.anomaly)?.anomaly;
     if (anomaly) hold.anomaly = anomaly;
     return { hold };
+  }
+
+  /** Gives back what a request held in the limits (its response ended, or nobody will see it end). Never rejects. */
+  async releaseLimits(leases: readonly LimitLease[]): Promise<void> {
+    const limiter = this.deps.limiter;
+    if (limiter && leases.length) await Promise.all(leases.map((l) => limiter.release(l)));
+  }
+
+  /** The session a response named takes over the request's session-cap reservations. Never rejects. */
+  async bindLimits(leases: readonly LimitLease[], sessionId: string): Promise<void> {
+    const limiter = this.deps.limiter;
+    if (limiter && leases.length) await Promise.all(leases.map((l) => limiter.bindSession(l, sessionId)));
   }
 
   /** A refusal as a Deny, with `Retry-After` when the client should simply try again. */
@@ -260,11 +282,11 @@ export class Gateway {
     };
   }
 
-  private messagesOf(view: HttpRequestView, revision: Revision, hook: Hook): McpMessage[] | McpRefusal {
+  private messagesOf(view: HttpRequestView, revision: Revision, hook: HookCapabilities): McpMessage[] | McpRefusal {
     const mirrored = readMirroredHeaders(view.header);
     if (view.body === undefined) {
-      // Without ext_proc no later hook reads the body: headers alone (the client's own Mcp-Method) never decide.
-      if (hook === 'ext_authz' && !this.extProc) return this.unreadBody(view);
+      // When no hook will ever read the body, headers alone (the client's own Mcp-Method) never decide.
+      if (!hook.seesBody && !this.responseHookRuns) return this.unreadBody(view);
       const fromHeaders = messageFromHeaders(mirrored);
       if (!fromHeaders) return [];
       return checkNameCaps(fromHeaders, this.limits.maxNameBytes) ?? [fromHeaders];
@@ -311,6 +333,10 @@ function trustedPrincipal(view: HttpRequestView): Principal | undefined {
   } catch {
     return undefined;
   }
+}
+
+function leaseOf(v: LimitVerdict): LimitLease[] {
+  return v.lease ? [v.lease] : [];
 }
 
 function noBody(): McpRefusal {

@@ -3,7 +3,7 @@
 // without a body is a CORS preflight and passes unauthenticated (browsers never send credentials on
 // one); every other method is refused with 405, so no body reaches a server unread.
 import { ErrorCode, refusal, type McpRefusal } from '../mcp/index.js';
-import type { HeaderToSet } from './decision.js';
+import type { HeaderToSet } from './header.js';
 import type { HttpRequestView } from './request.js';
 
 export const ALLOWED_METHODS = 'GET, POST, DELETE';

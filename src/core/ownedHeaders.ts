@@ -1,6 +1,6 @@
 // Headers mcpgw owns on the upstream request: clients can never set them (reference/envoy.md §1.7).
 import { decodeMcpHeaderValue } from '../mcp/index.js';
-import type { HeaderToSet } from './decision.js';
+import type { HeaderToSet } from './header.js';
 
 export const MCP_METHOD_HEADER = 'x-mcp-method';
 export const MCP_NAME_HEADER = 'x-mcp-name';

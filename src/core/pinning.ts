@@ -1,7 +1,7 @@
 // Session pinning: which affinity header value a request carries, and what its response teaches us
 // (ARCHITECTURE.md, "Sessions and pod pinning"). Every lost session is a 404, never another pod.
 import { LRUCache } from 'lru-cache';
-import type { HeaderToSet } from './decision.js';
+import type { HeaderToSet } from './header.js';
 import type { HttpRequestView } from './request.js';
 import {
   ErrorCode,
@@ -14,18 +14,19 @@ import {
   type McpRefusal,
   type Revision,
 } from '../mcp/index.js';
-import { addressHeaderValue, type PodDirectory, type ServerPods } from '../routing/index.js';
 import {
   MAX_HANDSHAKE_CHARS,
-  StoreUnavailableError,
+  isStoreUnavailable,
   isValidSessionId,
+  type PodDirectory,
   type RecoveryLock,
+  type ServerPods,
   type SessionBinding,
   type SessionEndReason,
   type SessionHandshake,
   type SessionKind,
   type SessionRegistry,
-} from '../sessions/index.js';
+} from './sessionPorts.js';
 
 export interface PinningEvents {
   created(binding: SessionBinding): void;
@@ -322,7 +323,7 @@ export class SessionPinning {
         await recoveryLock.release(key);
       }
     } catch (err) {
-      if (err instanceof StoreUnavailableError) return failed('store_unavailable');
+      if (isStoreUnavailable(err)) return failed('store_unavailable');
       throw err;
     }
   }
@@ -350,7 +351,8 @@ export class SessionPinning {
 
   /** The header value that lands on the binding's pod now; undefined (and the binding dropped) if it cannot. */
   private headerValueFor(server: PinnedServer, pods: ServerPods, b: SessionBinding): string | undefined {
-    if (!pods.knowsEndpoints) return server.mode === 'address' ? addressHeaderValue(b.pod) : b.affinityKey;
+    // Address mode names the pod itself, so it needs no endpoint knowledge.
+    if (!pods.knowsEndpoints) return server.mode === 'address' ? pods.headerValueFor(b.pod) : b.affinityKey;
     const loss = pods.lossOf(b.pod, this.now());
     const value = loss ? undefined : pods.headerValueFor(b.pod);
     if (value === undefined) this.end(b, 'pod_gone');
@@ -358,7 +360,7 @@ export class SessionPinning {
   }
 
   private unavailable(err: unknown, op: string, requestId: McpMessage['id']): PinResult | undefined {
-    if (!(err instanceof StoreUnavailableError)) throw err;
+    if (!isStoreUnavailable(err)) throw err;
     this.deps.events.storeUnavailable(op, this.deps.whenUnavailable);
     if (this.deps.whenUnavailable === 'fail-open') return undefined;
     return { refusal: refusal(503, ErrorCode.unavailable, 'Session store unavailable; retry shortly', 'store_unavailable', requestId), retryAfter: RETRY_AFTER_SECONDS };

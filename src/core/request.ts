@@ -1,5 +1,5 @@
 // The core's view of one HTTP request, independent of which Envoy hook delivered it.
-import type { Principal } from '../identity/index.js';
+import type { Principal } from './identityPort.js';
 
 export interface HttpRequestView {
   /** HTTP method (`:method`). */

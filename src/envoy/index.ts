@@ -4,4 +4,4 @@ export type * from './messages.js';
 export { headerLookup, headerRecord, headerValueText, structString, stringStruct } from './headers.js';
 export { headerMutation, commonResponse, immediateResponse, withMetadata } from './extprocReplies.js';
 export { okResponse, deniedResponse } from './authzReplies.js';
-export { extAuthzMetadata, extProcMetadata, EXT_AUTHZ_METADATA_FIELDS, EXT_AUTHZ_METADATA_NAMESPACE, MCPGW_METADATA_NAMESPACE, REQUEST_METADATA_FIELDS, type RequestFacts } from './dynamicMetadata.js';
+export { EXT_AUTHZ_METADATA_FIELDS, EXT_AUTHZ_NAMESPACE, MCPGW_METADATA_NAMESPACE, REQUEST_METADATA_FIELDS, VERIFIED_PRINCIPAL_KEY, extAuthzMetadata, extProcMetadata, type RequestFacts } from './metadata.js';

@@ -3,9 +3,8 @@
 // the stream's machine (streamState.ts), driven by stream.ts. Headers SEND, request body BUFFERED,
 // response headers SEND, response body NONE unless mcpgw must read it (session pinning, list
 // filtering, limits that end with the body).
-import { VERIFIED_PRINCIPAL_KEY } from '../authz/index.js';
-import { requestView, type Decision, type EnvoyFacts, type Gateway, type HttpRequestView } from '../core/index.js';
-import { EXT_AUTHZ_METADATA_NAMESPACE, headerLookup, structString, type ProcessingRequest, type ProcessingResponse } from '../envoy/index.js';
+import { requestView, type Decision, type EnvoyFacts, type Gateway, type HookCapabilities, type HttpRequestView } from '../core/index.js';
+import { EXT_AUTHZ_NAMESPACE, VERIFIED_PRINCIPAL_KEY, headerLookup, structString, type ProcessingRequest, type ProcessingResponse } from '../envoy/index.js';
 import type { DecisionObserver, GatewayMetrics, Logger, PendingAudit } from '../telemetry/index.js';
 import { listFraming, listReader } from './listReader.js';
 import { RESPONSE_BODY_CONTINUE, denyReply, requestReply, responseBodyReply, responseHeadersReply } from './replies.js';
@@ -27,12 +26,15 @@ export interface Work {
 
 const ATTRIBUTES_KEY = 'envoy.filters.http.ext_proc';
 
+/** ext_proc is shown every request's body (BUFFERED) and its response. */
+export const PROCESS_HOOK: HookCapabilities = { seesBody: true, seesResponse: true };
+
 /** Caller facts only Envoy can state: the mTLS peer (attribute) and ext_authz's verdict (metadata). */
 function envoyFacts(msg: ProcessingRequest): EnvoyFacts {
   const facts: EnvoyFacts = {};
   const spiffeId = structString(msg.attributes?.[ATTRIBUTES_KEY], 'connection.uri_san_peer_certificate');
   if (spiffeId) facts.spiffeId = spiffeId;
-  const verified = structString(msg.metadata_context?.filter_metadata?.[EXT_AUTHZ_METADATA_NAMESPACE], VERIFIED_PRINCIPAL_KEY);
+  const verified = structString(msg.metadata_context?.filter_metadata?.[EXT_AUTHZ_NAMESPACE], VERIFIED_PRINCIPAL_KEY);
   if (verified) facts.verifiedPrincipal = verified;
   return facts;
 }
@@ -52,7 +54,7 @@ export class RequestProcessor {
     // end_of_stream on the headers means no body will ever come (GET, DELETE, body-less POST), so this
     // reply is the only chance to set the affinity header.
     const view = { ...requestView(headers, endOfStream ? null : undefined), envoy: state.envoy };
-    const decided = await this.decide(view, endOfStream, () => this.deps.gateway.decide(view, 'ext_proc'));
+    const decided = await this.decide(view, endOfStream, () => this.deps.gateway.decide(view, PROCESS_HOOK));
     if (decided.d.kind === 'allow') {
       state.headers = headers;
       if (decided.d.principal) state.principal = decided.d.principal;
@@ -67,7 +69,7 @@ export class RequestProcessor {
     const view: HttpRequestView = { ...requestView(headers, body?.body ?? Buffer.alloc(0)), envoy: state.envoy ?? {} };
     if (state.principal) view.verified = state.principal;
     const decided = await this.decide(view, true, () =>
-      body?.end_of_stream === false ? this.deps.gateway.refusePartialBody(requestView(headers, undefined)) : this.deps.gateway.decide(view, 'ext_proc'),
+      body?.end_of_stream === false ? this.deps.gateway.refusePartialBody(requestView(headers, undefined)) : this.deps.gateway.decide(view, PROCESS_HOOK),
     );
     return this.requestWork(state, decided, 'request_body');
   }
@@ -96,7 +98,7 @@ export class RequestProcessor {
     const hasBody = msg.response_headers?.end_of_stream !== true;
     const sessionId = header('mcp-session-id');
     this.deps.observer.responded(audit, { status: response.status, ...(upstreamAddress ? { pod: upstreamAddress } : {}), ...(sessionId ? { sessionId } : {}) });
-    if (sessionId && limits?.bindSession) await limits.bindSession(sessionId).catch(() => undefined);
+    if (sessionId && limits) await this.deps.gateway.bindLimits(limits.leases, sessionId);
     const pinning = this.deps.gateway.pinning;
     const step = state.pin && pinning ? await pinning.onResponseHeaders(state.pin, response) : undefined;
     // Limit headers, and the client's own session id over a recovered session's upstream one.
@@ -113,7 +115,7 @@ export class RequestProcessor {
       if (framing && state.list) {
         state.readBody = listReader(state.list, framing);
         work = { reply: responseHeadersReply(framing === 'json' ? 'BUFFERED' : 'STREAMED', true, addedHeaders), outcome: 'continue' };
-      } else if (hasBody && limits?.release) {
+      } else if (hasBody && limits?.leases.length) {
         // Concurrency slots are held until the body ends, however long an SSE stream lasts.
         state.readBody = PASS_THROUGH;
         work = { reply: responseHeadersReply('STREAMED', false, addedHeaders), outcome: 'continue' };
@@ -144,9 +146,11 @@ export class RequestProcessor {
     }
   }
 
-  /** Finishes the audit line of a request whose response never came. */
-  responded(holds: Holds): void {
+  /** Gives back what the request held: finishes its audit line (if its response never came) and returns its limit leases. */
+  release(holds: Holds): void {
     this.deps.observer.responded(holds.audit, {});
+    const leases = holds.limits?.leases;
+    if (leases?.length) void this.deps.gateway.releaseLimits(leases);
   }
 
   private requestWork(state: StreamState, { d, audit }: Decided, kind: 'request_headers' | 'request_body'): Work {

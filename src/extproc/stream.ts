@@ -153,9 +153,7 @@ export class ProcessStream {
   private release(): void {
     const holds = this.state.holds;
     this.state.holds = {};
-    this.processor.responded(holds);
-    const release = holds.limits?.release;
-    if (release) void release().catch((err: unknown) => this.deps.logger.warn({ err: errorMessage(err) }, 'limit release failed; the lease will expire'));
+    this.processor.release(holds);
   }
 }
 

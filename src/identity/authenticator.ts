@@ -1,11 +1,13 @@
 // Who is calling: one entry point that turns a request's credentials into a Principal or a precise
 // AuthFailure. Never throws on a request: every failure is a 400/401 value, so a broken IdP or a
 // hostile token cannot become a 500. Nothing here logs token or key material, only reasons.
+import type { AuthChallenge, Authenticator as AuthenticatorPort } from '../core/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { ApiKeyTable } from './apiKeys.js';
 import { audienceAccepted } from './audience.js';
+import { bearerChallenge, challengeFor } from './challenge.js';
 import { presentedCredential } from './credentials.js';
-import { checkDpopProof } from './dpop.js';
+import { DPOP_ALGORITHMS, checkDpopProof } from './dpop.js';
 import { invalidToken, isFailure, missingCredentials } from './failures.js';
 import { JwksCache } from './jwks.js';
 import { JwtVerifier, type VerifiedToken } from './jwt.js';
@@ -31,7 +33,8 @@ export interface AuthenticatorStats {
   readonly jwksLoads: number;
 }
 
-export class Authenticator {
+export class Authenticator implements AuthenticatorPort {
+  readonly dpopAlgorithms = DPOP_ALGORITHMS;
   private readonly options: ResolvedOptions;
   private readonly keySets: readonly JwksCache[];
   private readonly verifier: JwtVerifier;
@@ -59,6 +62,13 @@ export class Authenticator {
   /** Header (lower case) whose value the caller passes as AuthInput.apiKey. */
   get apiKeyHeader(): string {
     return this.options.apiKeyHeader;
+  }
+
+  /** RFC 6750 / 9449 challenges: a failure in the scheme the client used, a scope step-up as Bearer. */
+  challenge(c: AuthChallenge): string {
+    const { resourceMetadataUrl, scope } = c;
+    if (c.failure) return challengeFor(c.failure, { resourceMetadataUrl, dpopAlgs: this.dpopAlgorithms, ...(scope ? { scope } : {}) });
+    return bearerChallenge({ resourceMetadataUrl, ...(scope ? { scope } : {}), ...(c.error ? { error: c.error } : {}), ...(c.description ? { description: c.description } : {}) });
   }
 
   /** Loads every issuer's keys. Failures are logged, not fatal: tokens get 401 no_keys until a reload works. */

@@ -2,7 +2,7 @@
 // principal, server, method and tool, shared across replicas through Redis (docs/limits.md).
 export { Limiter, LimitInputError, type LimiterDeps } from './limiter.js';
 export { LimitMetrics } from './metrics.js';
-export { limitRefusal, RATE_LIMITED_CODE } from './refusal.js';
+export { limitRefusal, RATE_LIMITED_CODE } from '../core/index.js';
 export { LimitConfigError, validateLimits } from './validate.js';
 export type {
   AnomalyFlag,
@@ -12,6 +12,7 @@ export type {
   Dimension,
   LimitConfig,
   LimitHeader,
+  LimitLease,
   LimitKind,
   LimitMatch,
   LimitRequest,

@@ -1,8 +1,10 @@
 // The Limiter: plans which limits a request meets, has one engine evaluate them all at once (one
 // Redis round trip), applies the whenUnavailable policies when the store cannot answer, and turns
-// the outcome into a verdict with RateLimit headers and release/bind hooks for the core.
+// the outcome into a verdict with RateLimit headers and, for what the request holds, a lease the core
+// hands back to release() or bindSession().
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import type { LeasedEntry, Limiter as LimiterPort, LimitLease } from '../core/index.js';
 import { RedisStore, type Store } from '../store/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { anomalyParams, type AnomalyParams } from './anomaly.js';
@@ -36,7 +38,7 @@ const SWEEP_INTERVAL_MS = 60_000;
 /** Tenant overrides last seen per (tenant, limit), so the fail-open fallback keeps honouring them. */
 const REMEMBERED_OVERRIDES = 10_000;
 
-export class Limiter {
+export class Limiter implements LimiterPort {
   private readonly limits: CompiledLimit[];
   private readonly byName = new Map<string, CompiledLimit>();
   private readonly engine: Engine;
@@ -114,6 +116,22 @@ export class Limiter {
     }
     this.rememberOverrides(plan, outcome);
     return this.verdict(r, plan, outcome, this.engine);
+  }
+
+  async release(lease: LimitLease): Promise<void> {
+    await this.quietly('release', this.engineOf(lease).release(lease.entries.map(held)));
+  }
+
+  async bindSession(lease: LimitLease, sessionId: string): Promise<void> {
+    const reservations = lease.entries.filter((e) => e.kind === 'reservation').map(held);
+    if (!reservations.length) return;
+    const session = { member: keys.sessionMember(sessionId), index: keys.sessionIndex(lease.server, sessionId) };
+    await this.quietly('bind session', this.engineOf(lease).bindSession(reservations, session, this.sessionTtlMs, this.deps.now?.()));
+  }
+
+  /** The counters a lease was taken from: the shared ones, or this replica's fallback while the store was down. */
+  private engineOf(lease: LimitLease): Engine {
+    return lease.local ? this.fallback : this.engine;
   }
 
   /** Frees every session cap the session counted in; call from the session registry's onEnded. Never rejects. */
@@ -239,19 +257,12 @@ export class Limiter {
     }
 
     const verdict: LimitVerdict = { allowed: true, headers: this.opts.headers ? rateLimitHeaders(items) : [], ...extras };
-    const slots: Hold[] = [];
-    const reservations: Hold[] = [];
+    const entries: LeasedEntry[] = [];
     for (const { p } of counted) {
-      if (p.limit.kind === 'concurrency') slots.push({ key: p.key, member: keys.slotMember(plan.token) });
-      if (p.limit.kind === 'sessions') reservations.push({ key: p.key, member: keys.pendingSessionMember(plan.token) });
+      if (p.limit.kind === 'concurrency') entries.push({ kind: 'slot', key: p.key, member: keys.slotMember(plan.token) });
+      if (p.limit.kind === 'sessions') entries.push({ kind: 'reservation', key: p.key, member: keys.pendingSessionMember(plan.token) });
     }
-    if (slots.length || reservations.length) verdict.release = once(() => this.quietly('release', engine.release([...slots, ...reservations])));
-    if (reservations.length) {
-      verdict.bindSession = once((sessionId: string) => {
-        const session = { member: keys.sessionMember(sessionId), index: keys.sessionIndex(r.server, sessionId) };
-        return this.quietly('bind session', engine.bindSession(reservations, session, this.sessionTtlMs, this.deps.now?.()));
-      });
-    }
+    if (entries.length) verdict.lease = { server: r.server, entries, local: engine === this.fallback };
     return verdict;
   }
 
@@ -334,9 +345,8 @@ export class Limiter {
   }
 }
 
-function once<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  let done: Promise<void> | undefined;
-  return (...args) => (done ??= fn(...args));
+function held(e: LeasedEntry): Hold {
+  return { key: e.key, member: e.member };
 }
 
 function overrideKey(tenant: string, limit: string): string {

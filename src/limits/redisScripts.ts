@@ -2,7 +2,7 @@
 // phase 1 reads and decides each limit, phase 2 writes only if all admitted (all-or-nothing).
 // The arithmetic mirrors algorithms.ts and anomaly.ts expression for expression; integers that
 // can exceed 14 digits (µs timestamps) are written with %.0f because Lua's tostring rounds them.
-import { LuaScript } from '../store/luaScript.js';
+import { LuaScript } from '../store/index.js';
 import { CONCURRENCY_RETRY_MS, SESSION_CAP_RETRY_MS } from './algorithms.js';
 
 const CHECK = `

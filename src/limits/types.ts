@@ -1,6 +1,10 @@
-// What a limit is (config), what the core asks (LimitRequest) and what it gets back (LimitVerdict).
+// What a limit is (config). What the core asks (LimitRequest) and what it gets back (LimitVerdict) are
+// the core's (src/core/limitPort.ts), re-exported here.
 // Plain types, no zod: the config module maps `limits:` YAML onto LimitsOptions, so field names read
 // like the YAML (`per: [principal, tool]`, `rate: { requests: 10, perSeconds: 1, burst: 20 }`).
+import type { UnavailablePolicy } from '../core/index.js';
+
+export type { AnomalyFlag, LimitHeader, LimitLease, LimitRequest, LimitVerdict, RefusalReason, UnavailablePolicy } from '../core/index.js';
 
 /** A request attribute a limit can be keyed on. `tool` is the tool, resource or prompt name. */
 export type Dimension = 'tenant' | 'principal' | 'server' | 'method' | 'tool';
@@ -52,8 +56,6 @@ export interface CostSpec {
   defaultCost?: number;
 }
 
-export type UnavailablePolicy = 'fail-open' | 'fail-closed';
-
 export interface LimitConfig {
   /** Shown in 429 answers, RateLimit headers and metrics: letters, digits, `_`, `.`, `-`. */
   name: string;
@@ -92,60 +94,6 @@ export interface LimitsOptions {
   sessionTtlSeconds?: number;
   /** Most counters an in-process engine keeps (least recently used dropped first). Default 100,000. */
   memoryCounters?: number;
-}
-
-export interface LimitRequest {
-  server: string;
-  /** JSON-RPC method. */
-  method: string;
-  /** Tool, resource or prompt name, when the method names one. */
-  tool?: string;
-  principal?: string;
-  tenant?: string;
-  /** Mcp-Session-Id of an existing session: keeps it counted (sliding expiry). */
-  sessionId?: string;
-  /** An initialize that will create a session: reserves a slot in every session cap. */
-  isNewSession: boolean;
-  /** ms since epoch; tests only. Otherwise the store's clock decides (see docs/limits.md, "Time"). */
-  now?: number;
-}
-
-export type RefusalReason = 'exceeded' | 'store_unavailable' | 'anomaly';
-
-export interface LimitHeader {
-  name: string;
-  value: string;
-}
-
-export interface AnomalyFlag {
-  principal: string;
-  /** tools/call attempted by the principal in the current minute, this one included. */
-  perMinute: number;
-  baseline: number;
-  throttled: boolean;
-}
-
-export interface LimitVerdict {
-  allowed: boolean;
-  refused?: {
-    limit: string;
-    retryAfterSeconds: number;
-    /** The refusing limit's RateLimit-Policy item. */
-    policy: string;
-    reason: RefusalReason;
-  };
-  /** RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers), plus Retry-After when refused. */
-  headers: LimitHeader[];
-  /** Gives back this request's concurrency slots and unbound session reservation. Idempotent, never rejects. */
-  release?: () => Promise<void>;
-  /**
-   * Present when an initialize reserved session slots: call with the Mcp-Session-Id of the response
-   * so the slot follows the session (then `Limiter.sessionEnded` frees it). Never rejects.
-   */
-  bindSession?: (sessionId: string) => Promise<void>;
-  /** The store could not answer and this policy decided. */
-  degraded?: UnavailablePolicy;
-  anomaly?: AnomalyFlag;
 }
 
 /** One limit as `usage(tenant)` reports it. */

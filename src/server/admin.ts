@@ -2,7 +2,7 @@
 // (src/control) in its original shapes (ms timestamps, `items` / `nextCursor`). The control API's
 // own HTTP view is /v1/ (docs/control-plane.md). Every call needs the admin bearer token.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ControlError, HTTP_STATUS, controlErrorOf, tokenMatches, type ControlService } from '../control/index.js';
+import { ControlError, HTTP_STATUS, controlErrorOf, decodeSegment, readJsonBody, sendJson as send, tokenMatches, type ControlService } from '../control/index.js';
 import type { Logger } from '../telemetry/index.js';
 
 export interface AdminDeps {
@@ -12,42 +12,9 @@ export interface AdminDeps {
   logger: Logger;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
-  res.end(`${JSON.stringify(body)}\n`);
-}
-
 const POD_PATH = /^\/admin\/pods\/([^/]+)\/drain$/;
 const TENANT_PATH = /^\/admin\/tenants\/([^/]+)\/quota$/;
 const MAX_BODY = 64 * 1024;
-
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) reject(ControlError.invalid('body', 'body too large'));
-      else parts.push(c);
-    });
-    req.on('end', () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(parts).toString('utf8')));
-      } catch {
-        reject(ControlError.invalid('body', 'body is not JSON'));
-      }
-    });
-    req.on('error', reject);
-  });
-}
-
-function decoded(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw ControlError.invalid('path', 'is not valid percent-encoding');
-  }
-}
 
 /** Handles /admin/* requests; returns false for other paths. */
 export function adminHandler(deps: AdminDeps): (req: IncomingMessage, res: ServerResponse, url: URL) => boolean {
@@ -77,7 +44,7 @@ export function adminHandler(deps: AdminDeps): (req: IncomingMessage, res: Serve
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const drain = POD_PATH.exec(url.pathname);
     if (drain?.[1]) {
-      const host = decoded(drain[1]);
+      const host = decodeSegment(drain[1], 'pod');
       if (req.method === 'POST') return send(res, 202, await control.drain(host));
       if (req.method === 'DELETE') {
         const { pod, draining } = await control.undrain(host);
@@ -87,9 +54,9 @@ export function adminHandler(deps: AdminDeps): (req: IncomingMessage, res: Serve
     }
     const tenant = TENANT_PATH.exec(url.pathname);
     if (tenant?.[1]) {
-      const id = decoded(tenant[1]);
+      const id = decodeSegment(tenant[1], 'tenant');
       if (req.method === 'PUT') {
-        const changes = await readJson(req);
+        const changes = await readJsonBody(req, MAX_BODY);
         if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) throw ControlError.invalid('body', 'body must be an object of limit name → number or null');
         return send(res, 200, await control.setQuota(id, changes as Record<string, number | null>));
       }

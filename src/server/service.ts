@@ -182,7 +182,7 @@ export class GatewayService {
     const registrar = registrarFor(c.provisioning, control, this.logger, this.options.provisioningKubeConfig);
     const methods = withDeploy(controlMethods(control), registrar);
     const tokenSha256 = adminTokenDigest(c.admin.tokenSha256, process.env.MCPGW_ADMIN_TOKEN);
-    const adminCredentials = { ...(tokenSha256 ? { tokenSha256 } : {}), identities: c.admin.identities };
+    const adminCredentials = { ...(tokenSha256 ? { tokenSha256 } : {}), identities: c.admin.identities ?? [] };
     this.grpc = new GrpcListener(deps, {
       maxMessageBytes: grpcMessageLimit(c.requests.maxBodyBytes),
       ...(tls?.allowedClients ? { interceptors: [allowedClientsInterceptor(tls.allowedClients, this.logger, [CONTROL_SERVICE])] } : {}),

@@ -3,33 +3,10 @@
 // the pod with the identity headers mcpgw would inject. Bounded in time and in what it reads.
 import { request } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import type { HandshakeRequest, HandshakeResult, SessionHandshake } from '../core/index.js';
 import { responseMessages } from '../mcp/index.js';
 
-export interface HandshakeRequest {
-  /** Envoy host key "ip:port" of the pod (IPv6 as "[addr]:port"). */
-  pod: string;
-  /** The MCP endpoint path the client uses. */
-  path: string;
-  /** Host header the pod expects (the client's :authority). */
-  authority: string;
-  /** MCP-Protocol-Version of the session. */
-  revision: string;
-  /** The client's initialize params, as recorded (JSON). */
-  params: string;
-  /** Send notifications/initialized after initialize (not when the request being recovered is that notification). */
-  sendInitialized: boolean;
-  /** Identity and credential headers mcpgw injects on the way to the pod. */
-  headers: ReadonlyArray<{ name: string; value: string }>;
-  timeoutMs: number;
-}
-
-export type HandshakeResult = { ok: true; upstreamId: string } | { ok: false; reason: 'timeout' | 'handshake_error'; detail: string };
-
-export interface SessionHandshake {
-  open(r: HandshakeRequest): Promise<HandshakeResult>;
-  /** Ends the pod's copy of a moved session (best effort: the pod forgets it at its idle timeout anyway). */
-  close(r: Omit<HandshakeRequest, 'params' | 'sendInitialized'>, upstreamId: string): Promise<void>;
-}
+export type { HandshakeRequest, HandshakeResult, SessionHandshake } from '../core/index.js';
 
 /** An initialize answer is small; a pod that streams more is not answering the handshake. */
 const MAX_RESPONSE_BYTES = 256 * 1024;

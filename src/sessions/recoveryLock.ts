@@ -1,12 +1,9 @@
 // One recovery per session at a time, across replicas: whoever takes the lock replays the handshake,
 // the others wait for the binding it writes. The lock expires on its own if its holder dies.
+import type { RecoveryLock } from '../core/index.js';
 import { RedisStore, type Store } from '../store/index.js';
 
-export interface RecoveryLock {
-  /** True when this caller may recover the session; false when another one is already doing it. */
-  tryAcquire(key: string, ttlMs: number): Promise<boolean>;
-  release(key: string): Promise<void>;
-}
+export type { RecoveryLock } from '../core/index.js';
 
 /** Single replica: the in-process map of pending recoveries already joins concurrent requests. */
 class LocalRecoveryLock implements RecoveryLock {

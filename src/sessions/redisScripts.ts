@@ -2,7 +2,7 @@
 // its pod's live set, the list indexes and the invalidation message never disagree. Scores are
 // expiry times from Redis's own clock (TIME), the same clock that expires the binding keys, so
 // counts stay exact across replicas whose clocks differ.
-import { LuaScript } from '../store/luaScript.js';
+import { LuaScript } from '../store/index.js';
 
 const CLOCK = `
 local function now_ms()

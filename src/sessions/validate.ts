@@ -1,20 +1,15 @@
 // Session ids arrive from clients and become Redis keys, so they are checked before any lookup:
 // visible ASCII only (no spaces, no control bytes, nothing to confuse a key or a log line).
-import type { SessionBinding, SessionKind } from './binding.js';
+import { MAX_HANDSHAKE_CHARS, isValidSessionId, type SessionBinding, type SessionKind } from '../core/index.js';
+
+export { MAX_HANDSHAKE_CHARS, isValidSessionId } from '../core/index.js';
 
 const VISIBLE_ASCII = /^[\x21-\x7e]{1,256}$/;
-/** A recorded initialize is capabilities and client info: a few hundred bytes; larger ones are not kept. */
-export const MAX_HANDSHAKE_CHARS = 8192;
 const KINDS: ReadonlySet<string> = new Set<SessionKind>(['streamable', 'legacy-sse', 'task']);
 
 /** Malformed input to a registry (a binding field, a cursor, a limit). */
 export class SessionInputError extends TypeError {
   override readonly name = 'SessionInputError';
-}
-
-/** Session ids and pods: visible ASCII 0x21–0x7E, 1 to 256 characters. */
-export function isValidSessionId(id: unknown): id is string {
-  return typeof id === 'string' && VISIBLE_ASCII.test(id);
 }
 
 /** Server names separate key parts with ":" and list entries with " ", so neither may appear. */

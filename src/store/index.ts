@@ -3,6 +3,7 @@ export { MemoryStore, type Store } from './store.js';
 export { RedisStore, type RedisStoreOptions, type ChannelListener } from './redisStore.js';
 export { StoreUnavailableError } from './errors.js';
 export { RedisReplayCache } from './redisReplayCache.js';
+export { LuaScript } from './luaScript.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { RedisStore } from './redisStore.js';

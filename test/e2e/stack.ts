@@ -56,6 +56,8 @@ export interface Stack {
   gateways: GatewayService[];
   httpBase: string;
   httpBases: string[];
+  /** The first replica's gRPC port (ext_authz, ext_proc, the control API). */
+  grpcTarget: string;
   logs: string[];
   /** The client-facing MCP URL through envoy-sim. */
   url: string;
@@ -110,6 +112,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     gateways,
     httpBase: `http://${addresses[0]?.http}`,
     httpBases: addresses.map((a) => `http://${a.http}`),
+    grpcTarget: addresses[0]?.grpc as string,
     logs,
     url: `${sim.url}/mcp`,
     async close() {

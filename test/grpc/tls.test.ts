@@ -2,42 +2,26 @@
 // a certificate the configured CA signed get an answer; allowedClients narrows them to named SANs.
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { loadEnvoyServices, type CheckRequest, type CheckResponse } from '../../src/envoy/index.js';
 import { GatewayService, subjectAltNames } from '../../src/server/index.js';
 import { createLogger } from '../../src/telemetry/index.js';
+import { TestCerts } from '../support/certs.js';
 import { testConfig } from './harness.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'mcpgw-tls-'));
-const path = (name: string) => join(dir, name);
-const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+const certs = new TestCerts();
+const path = (name: string) => certs.path(name);
+const read = (name: string) => certs.read(name);
+after(() => certs.remove());
 
-function makeCa(name: string): void {
-  openssl('req', '-x509', ...EC, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '1', '-subj', `/CN=${name}`);
-}
+certs.makeCa('ca');
+certs.makeCa('rogue-ca');
+certs.makeCert('server', 'ca', 'DNS:localhost,IP:127.0.0.1');
+certs.makeCert('envoy', 'ca', 'URI:spiffe://test/envoy,DNS:envoy.internal');
+certs.makeCert('other', 'ca', 'URI:spiffe://test/other');
+certs.makeCert('rogue', 'rogue-ca', 'URI:spiffe://test/envoy');
 
-function makeCert(name: string, ca: string, san: string): void {
-  openssl('req', '-new', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-  writeFileSync(path(`${name}.ext`), `subjectAltName=${san}\n`);
-  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
-}
-
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-makeCa('ca');
-makeCa('rogue-ca');
-makeCert('server', 'ca', 'DNS:localhost,IP:127.0.0.1');
-makeCert('envoy', 'ca', 'URI:spiffe://test/envoy,DNS:envoy.internal');
-makeCert('other', 'ca', 'URI:spiffe://test/other');
-makeCert('rogue', 'rogue-ca', 'URI:spiffe://test/envoy');
-
-const read = (name: string) => readFileSync(path(name));
 const CHECK: CheckRequest = { attributes: { request: { http: { method: 'GET', path: '/mcp', host: 'mcp.test', headers: { ':method': 'GET', ':path': '/mcp', ':authority': 'mcp.test' } } } } };
 
 type AuthzClient = grpc.Client & { Check(req: CheckRequest, cb: (err: grpc.ServiceError | null, res: CheckResponse) => void): void };

@@ -40,7 +40,7 @@ describe('limits in memory: answers', () => {
       '"search";q=20;w=2, "daily-cost";q=10000;w=86400;qu="mcpgw-cost-units", "reports-in-flight";q=50;qu="concurrent-requests"',
     );
     assert.equal(header(v, 'RateLimit'), '"search";r=19;t=1, "daily-cost";r=9950;t=86400, "reports-in-flight";r=49');
-    await v.release!();
+    await limiter.release(v.lease!);
   });
 
   it('allowed responses carry no headers unless configured; refusals always do', async () => {

@@ -77,8 +77,8 @@ describe('limits when Redis is killed', () => {
       assert.ok(closed.headers.some((h) => h.name === 'Retry-After' && h.value === '1'));
 
       // Hooks into the store after the verdict never reject.
-      await slot.release!();
-      await init.bindSession!('s1');
+      await limiter.release(slot.lease!);
+      await limiter.bindSession(init.lease!, 's1');
       await limiter.sessionEnded({ server: 'files', id: 's1' });
       await assert.rejects(limiter.usage('eng'), StoreUnavailableError);
 

@@ -59,9 +59,9 @@ describe('limits shared by replicas on one Redis', () => {
     const hs = await replicas({ replicas: 2, limits: [{ name: 'run-query', per: ['tool'], concurrency: { max: 10 } }] });
     try {
       const first = await Promise.all(Array.from({ length: 100 }, (_, i) => hs[i % 2]!.limiter.check(call)));
-      const held = first.filter((v) => v.allowed);
+      const held = first.flatMap((v, i) => (v.allowed ? [{ v, by: hs[i % 2]! }] : []));
       assert.equal(held.length, 10);
-      await Promise.all(held.map((v) => v.release!()));
+      await Promise.all(held.map(({ v, by }) => by.limiter.release(v.lease!)));
       const second = await Promise.all(Array.from({ length: 100 }, (_, i) => hs[i % 2]!.limiter.check(call)));
       assert.equal(second.filter((v) => v.allowed).length, 10);
     } finally {
@@ -109,8 +109,8 @@ describe('limits shared by replicas on one Redis', () => {
     const init = { server: 'db', method: 'initialize', principal: 'alice', isNewSession: true };
     try {
       const v = await a!.limiter.check(init);
-      await v.bindSession!('session-1');
-      await v.release!();
+      await a!.limiter.bindSession(v.lease!, 'session-1');
+      await a!.limiter.release(v.lease!);
       assert.equal((await b!.limiter.check(init)).allowed, false);
       await b!.limiter.sessionEnded({ server: 'db', id: 'session-1' });
       assert.equal((await b!.limiter.check(init)).allowed, true);

@@ -242,8 +242,8 @@ export async function runScenario(s: Scenario, h: Harness): Promise<void> {
   for (const [i, step] of s.steps.entries()) {
     h.clock.at(step.at);
     const where = `step ${i} (t=${step.at})`;
-    if (step.release) await kept.get(step.release)!.release!();
-    if (step.bind) await kept.get(step.bind[0])!.bindSession!(step.bind[1]);
+    if (step.release) await h.limiter.release(kept.get(step.release)!.lease!);
+    if (step.bind) await h.limiter.bindSession(kept.get(step.bind[0])!.lease!, step.bind[1]);
     if (step.endSession) await h.limiter.sessionEnded({ server: s.base.server, id: step.endSession });
     if (step.setTenantLimits) await h.limiter.setTenantLimits(...step.setTenantLimits);
     if (!step.expect) continue;

@@ -5,6 +5,7 @@
 // mcpgw sees an endpoint change before Envoy does (istiod debounces EDS pushes and pushes each proxy
 // at its own moment), so in hash mode it keeps the sets it saw within a convergence window: keys are
 // right under every one of them, and new sessions go only to pods that every one of them holds.
+import type { PodLoss } from '../../core/index.js';
 import type { EndpointSnapshot } from '../../endpoints/index.js';
 import { AffinityKeyTable, EndpointSet, addressHeaderValue, newAffinityKey, type AffinityLbConfig } from '../affinity/index.js';
 import type { Xxh64 } from '../hash/index.js';
@@ -31,8 +32,7 @@ interface EarlierSet {
   until: number;
 }
 
-/** Why a bound session can no longer be served by its pod. */
-export type PodLoss = 'pod_gone' | 'drain_expired';
+export type { PodLoss } from '../../core/index.js';
 
 export interface PodState {
   host: string;

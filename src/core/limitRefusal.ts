@@ -2,7 +2,7 @@
 // or 503 when a fail-closed limit could not be checked. Codes follow src/mcp/errors.ts: gateway
 // refusals are -31000 minus the HTTP status, outside the range the MCP specification reserves.
 import { ErrorCode, refusal, type JsonRpcId, type McpRefusal } from '../mcp/index.js';
-import type { LimitVerdict } from './types.js';
+import type { LimitVerdict } from './limitPort.js';
 
 /** -31000 minus 429, beside errors.ts's other gateway refusal codes. */
 export const RATE_LIMITED_CODE = -31429;
