@@ -38,6 +38,8 @@ export interface ServiceOptions {
   configPath?: string;
   /** Test seam: the kubeconfig MCPServer resources are watched with (a fake API server). */
   mcpServersKubeConfig?: ReturnType<typeof loadKubeConfig>;
+  /** Test seam: a catalog the control API uses instead of the live configuration. */
+  catalog?: ConfigCatalog;
   /** Test seam: the Kubernetes API provisioning deploys servers through. */
   provisioningKubeConfig?: () => KubeConfig;
   /** Reported as the management endpoint's serverInfo.version. */
@@ -177,7 +179,7 @@ export class GatewayService {
     const deps = { get gateway() { return (service.runtime as Runtime).gateway; }, metrics: this.metrics, logger: this.logger, observer };
     this.metrics.registerReadiness(async () => (await this.notReadyReasons()).length === 0);
     // The control API (gRPC and HTTP /v1) and /admin are views of one ControlService.
-    const control = new ControlService({ catalog: () => live, pods, drains, registry, logger: this.logger, now, get limiter() { return service.runtime?.limiter; } });
+    const control = new ControlService({ catalog: () => this.options.catalog ?? live, pods, drains, registry, logger: this.logger, now, get limiter() { return service.runtime?.limiter; } });
     // Servers with a `deploy` block (ApplyServer, register_server) go through the provisioning registrar.
     const registrar = registrarFor(c.provisioning, control, this.logger, this.options.provisioningKubeConfig);
     const methods = withDeploy(controlMethods(control), registrar);
