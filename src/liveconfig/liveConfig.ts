@@ -2,16 +2,16 @@
 // handled one at a time: each is composed with the current state of the other sources, validated
 // whole, handed to `activate` (the runtime swap), and only then becomes the current state. A refused
 // change leaves everything as it was.
-import { Counter, Gauge, type Registry } from 'prom-client';
 import { problemLine, type ConfigResult, type GatewayConfig } from '../config/index.js';
 import type { Logger } from '../telemetry/index.js';
 import type { ApiServerStore } from './apiStore.js';
+import { ConfigMetrics } from './metrics.js';
 import { ConfigRejected, type ConfigCatalog, type ConfigProblem, type ConfigSourceKind, type ServerEntry } from './catalog.js';
 import { compose, liveParts, type ChangedItem, type Composed, type DeclaredServer, type Sources } from './compose.js';
 
 export interface LiveConfigDeps {
   logger: Logger;
-  registry: Registry;
+  metrics: ConfigMetrics;
   apiStore: ApiServerStore;
   /** Puts a validated configuration into service; a rejection refuses the change. */
   activate(config: GatewayConfig, version: string): Promise<void>;
@@ -26,8 +26,7 @@ export class LiveConfig implements ConfigCatalog {
   private readonly changedIn = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
   private stopWatch?: () => void;
-  private readonly versionInfo: Gauge<'version'>;
-  private readonly reloads: Counter<'source' | 'result'>;
+  private apiRead = false;
 
   constructor(
     file: GatewayConfig,
@@ -39,9 +38,7 @@ export class LiveConfig implements ConfigCatalog {
     if (!first.ok) throw new Error(`the start-up configuration does not validate: ${first.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
     this.current = first;
     for (const s of first.config.servers) this.changedIn.set(s.name, first.version);
-    this.versionInfo = new Gauge({ name: 'mcpgw_config_version_info', help: 'The configuration version decisions are made under (value 1).', labelNames: ['version'], registers: [deps.registry] });
-    this.reloads = new Counter({ name: 'mcpgw_config_reloads_total', help: 'Configuration changes by source and result (applied, rejected, unchanged).', labelNames: ['source', 'result'], registers: [deps.registry] });
-    this.versionInfo.set({ version: first.version }, 1);
+    deps.metrics.running(first.version);
   }
 
   get config(): GatewayConfig {
@@ -60,10 +57,18 @@ export class LiveConfig implements ConfigCatalog {
     return this.entryOf(name);
   }
 
-  /** Reads the API source (and follows it: other replicas' applies arrive through the store). */
-  async start(): Promise<void> {
+  /**
+   * Follows the API source: other replicas' applies arrive through the store. Does not wait for the
+   * store (it may still be connecting); readiness waits for the first read instead.
+   */
+  start(): void {
     this.stopWatch = this.deps.apiStore.watch(() => void this.syncApi());
-    await this.syncApi();
+    void this.syncApi();
+  }
+
+  /** The API-applied servers have been read at least once (a replica serves the whole configuration). */
+  get synced(): boolean {
+    return this.apiRead;
   }
 
   stop(): void {
@@ -154,13 +159,14 @@ export class LiveConfig implements ConfigCatalog {
     try {
       stored = await this.deps.apiStore.load();
     } catch (err) {
-      this.deps.logger.warn({ err: (err as Error).message }, 'API-applied servers not read; keeping the running ones');
+      // Before the first read the store is usually still connecting: the watch's resync reads again.
+      if (this.apiRead) this.deps.logger.warn({ err: (err as Error).message }, 'API-applied servers not read; keeping the running ones');
       return;
     }
     await this.enqueue(async () => {
       const api = new Map([...stored].map(([name, item]) => [name, { name, item }]));
-      if (JSON.stringify([...api]) === JSON.stringify([...this.sources.api])) return;
-      await this.change({ ...this.sources, api }, { source: 'api', ref: 'store' });
+      if (JSON.stringify([...api]) !== JSON.stringify([...this.sources.api])) await this.change({ ...this.sources, api }, { source: 'api', ref: 'store' });
+      this.apiRead = true;
     });
   }
 
@@ -174,7 +180,7 @@ export class LiveConfig implements ConfigCatalog {
     if (r.version === this.current.version) {
       this.sources = next;
       this.current = r;
-      this.reloads.inc({ source: item.source, result: 'unchanged' });
+      this.deps.metrics.reloads.inc({ source: item.source, result: 'unchanged' });
       return { ok: true, result: 'unchanged' };
     }
     try {
@@ -198,15 +204,14 @@ export class LiveConfig implements ConfigCatalog {
     for (const n of removed) this.changedIn.delete(n);
     this.sources = next;
     this.current = r;
-    this.versionInfo.reset();
-    this.versionInfo.set({ version: r.version }, 1);
-    this.reloads.inc({ source: item.source, result: 'applied' });
+    this.deps.metrics.running(r.version);
+    this.deps.metrics.reloads.inc({ source: item.source, result: 'applied' });
     this.deps.logger.info({ version: r.version, previous: before.version, source: item.source, ref: item.ref, added, changed, removed }, 'configuration applied');
     return { ok: true, result: 'applied' };
   }
 
   private refused(source: ConfigSourceKind, item: ChangedItem, problems: readonly ConfigProblem[]): void {
-    this.reloads.inc({ source, result: 'rejected' });
+    this.deps.metrics.reloads.inc({ source, result: 'rejected' });
     for (const p of problems) {
       this.deps.logger.error({ source, ref: item.ref, problem: p.path ? problemLine([p.path], p.message) : p.message }, `configuration change refused; still serving version ${this.current.version}`);
     }

@@ -3,7 +3,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { parseListenAddress, type ConfigResult, type GatewayConfig } from '../config/index.js';
 import { SessionPinning } from '../core/index.js';
-import { LiveConfig, McpServerWatch, apiServerStore, type ConfigCatalog } from '../liveconfig/index.js';
+import { ConfigMetrics, LiveConfig, McpServerWatch, apiServerStore, type ConfigCatalog } from '../liveconfig/index.js';
 import { loadKubeConfig } from '../endpoints/index.js';
 import { MemoryDrainMarks, PodDirectory, RedisDrainMarks, loadXxh64, type DrainMarks, type PodDirectoryDeps } from '../routing/index.js';
 import { HttpSessionHandshake, createRecoveryLock, createSessionRegistry, type SessionRegistry } from '../sessions/index.js';
@@ -159,7 +159,7 @@ export class GatewayService {
     }));
     const live = (this.live = new LiveConfig(c, this.options.configPath ?? '(inline)', {
       logger: this.logger,
-      registry: this.metrics.registry,
+      metrics: new ConfigMetrics(this.metrics.registry),
       apiStore: apiServerStore(store, this.logger),
       activate: (config, version) => this.activate(config, version),
     }));
@@ -199,7 +199,7 @@ export class GatewayService {
     this.ops = new OpsListener({ notReadyReasons: () => this.notReadyReasons() }, this.metrics.registry, (req, res, url) => v1(req, res, url) || admin(req, res, url) || (management?.handler(req, res, url) ?? false));
     pods.start();
     await drains.start();
-    await live.start();
+    live.start();
     this.watchMcpServers(c, live);
     const grpcPort = await this.grpc.listen(grpcAddr.host, grpcAddr.port, grpcCredentials);
     const httpPort = await this.ops.listen(httpAddr.host, httpAddr.port);
@@ -285,6 +285,7 @@ export class GatewayService {
     if (!this.store || !this.pods) return ['starting'];
     const reasons = this.pods.unsynced().map((s) => `endpoints of server "${s}" not listed yet`);
     if (this.mcpServers && !this.mcpServers.synced) reasons.push('MCPServer resources not listed yet');
+    if (this.live && !this.live.synced) reasons.push('API-applied servers not read from the store yet');
     try {
       await withTimeout(this.store.ping(), STORE_PING_TIMEOUT_MS);
       this.storeAnswered = true;

@@ -1,5 +1,6 @@
 // A small Kubernetes API server for tests, speaking the real list / get / watch wire format for
-// EndpointSlices, Pods and Services: JSON lists with metadata.resourceVersion, newline-delimited
+// EndpointSlices, Pods, Services and mcpgw's MCPServers (with their status subresource, written by
+// merge-patch as mcpgw does): JSON lists with metadata.resourceVersion, newline-delimited
 // watch events, labelSelector, resourceVersion (410 Gone when compacted away), allowWatchBookmarks,
 // timeoutSeconds, bearer-token auth. Objects change only through the test API, never over HTTP.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -38,6 +39,10 @@ export interface FakeKube {
   deletePod(namespace: string, name: string): boolean;
   setService(namespace: string, service: KubeObject): KubeObject;
   deleteService(namespace: string, name: string): boolean;
+  /** Creates or replaces an MCPServer's spec (its status is kept, and generation moves only when the spec changes). */
+  upsertMcpServer(namespace: string, obj: KubeObject): KubeObject;
+  deleteMcpServer(namespace: string, name: string): boolean;
+  mcpServer(namespace: string, name: string): KubeObject | undefined;
   /** Open watch streams, optionally of one resource. */
   openWatches(resource?: Resource): number;
   /** Cuts every open watch connection (simulated connection loss); returns how many. */
@@ -55,11 +60,13 @@ const KINDS: Record<Resource, { apiVersion: string; kind: string }> = {
   endpointslices: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice' },
   pods: { apiVersion: 'v1', kind: 'Pod' },
   services: { apiVersion: 'v1', kind: 'Service' },
+  mcpservers: { apiVersion: 'mcpgw.io/v1alpha1', kind: 'MCPServer' },
 };
 
 const ROUTES = [
   /^\/api\/v1\/(?:namespaces\/(?<ns>[^/]+)\/)?(?<resource>pods|services)(?:\/(?<name>[^/]+))?$/,
   /^\/apis\/discovery\.k8s\.io\/v1\/(?:namespaces\/(?<ns>[^/]+)\/)?(?<resource>endpointslices)(?:\/(?<name>[^/]+))?$/,
+  /^\/apis\/mcpgw\.io\/v1alpha1\/(?:namespaces\/(?<ns>[^/]+)\/)?(?<resource>mcpservers)(?:\/(?<name>[^/]+)(?<status>\/status)?)?$/,
 ];
 
 interface OpenWatch {
@@ -99,7 +106,8 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       if (--failure.remaining <= 0) failures.splice(failures.indexOf(failure), 1);
       return sendStatus(res, failure.status, 'InternalError', `injected failure (${failure.status})`);
     }
-    if (req.method !== 'GET') return sendStatus(res, 405, 'MethodNotAllowed', 'the fake API server only serves GET');
+    if (req.method === 'PATCH' && route.status && route.ns && route.name) return patchStatus(req, res, resource, route.ns, route.name);
+    if (req.method !== 'GET') return sendStatus(res, 405, 'MethodNotAllowed', 'the fake API server serves GET, and PATCH of a status subresource');
     const ns = route.ns;
     if (route.name) {
       const obj = store.get(resource, ns!, route.name);
@@ -115,6 +123,25 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       metadata: { resourceVersion: String(store.resourceVersion) },
       // Items of a list response carry no apiVersion / kind.
       items: items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest),
+    });
+  }
+
+  /** A merge-patch of `status` only, as the status subresource takes it: spec and generation stay. */
+  function patchStatus(req: IncomingMessage, res: ServerResponse, resource: Resource, ns: string, name: string): void {
+    if (!String(req.headers['content-type']).startsWith('application/merge-patch+json')) return sendStatus(res, 415, 'UnsupportedMediaType', `unsupported patch type ${String(req.headers['content-type'])}`);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const current = store.get(resource, ns, name);
+      if (!current) return sendStatus(res, 404, 'NotFound', `${resource} "${name}" not found`);
+      let patch: { status?: Record<string, unknown> };
+      try {
+        patch = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof patch;
+      } catch {
+        return sendStatus(res, 400, 'BadRequest', 'the patch is not JSON');
+      }
+      const status = mergePatch((current['status'] as Record<string, unknown> | undefined) ?? {}, patch.status ?? {});
+      sendJson(res, 200, store.upsert(resource, ns, { ...current, status }));
     });
   }
 
@@ -203,6 +230,15 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     deletePod: (ns, name) => store.delete('pods', ns, name),
     setService: (ns, svc) => store.upsert('services', ns, withKind('services', svc)),
     deleteService: (ns, name) => store.delete('services', ns, name),
+    upsertMcpServer(ns, obj) {
+      const current = store.get('mcpservers', ns, obj.metadata.name);
+      const sameSpec = current && JSON.stringify(current['spec']) === JSON.stringify(obj['spec']);
+      const generation = sameSpec ? current.metadata.generation : (current?.metadata.generation ?? 0) + 1;
+      const { status: _ignored, ...spec } = obj;
+      return store.upsert('mcpservers', ns, { ...withKind('mcpservers', spec as KubeObject), metadata: { ...obj.metadata, generation }, ...(current?.['status'] ? { status: current['status'] } : {}) });
+    },
+    deleteMcpServer: (ns, name) => store.delete('mcpservers', ns, name),
+    mcpServer: (ns, name) => store.get('mcpservers', ns, name),
     openWatches: (resource) => [...watches].filter((w) => resource === undefined || w.resource === resource).length,
     dropWatches() {
       const n = watches.size;
@@ -243,4 +279,15 @@ function sendJson(res: ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** RFC 7386: objects merge key by key, null removes, anything else replaces. */
+function mergePatch(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...target };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else if (typeof v === 'object' && !Array.isArray(v) && typeof out[k] === 'object' && out[k] !== null && !Array.isArray(out[k])) out[k] = mergePatch(out[k] as Record<string, unknown>, v as Record<string, unknown>);
+    else out[k] = v;
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
 // counter (as etcd's revision), and an event history that compact() drops so old versions expire.
 import { randomUUID } from 'node:crypto';
 
-export type Resource = 'endpointslices' | 'pods' | 'services';
+export type Resource = 'endpointslices' | 'pods' | 'services' | 'mcpservers';
 
 export interface KubeObject {
   apiVersion: string;
@@ -13,6 +13,8 @@ export interface KubeObject {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     resourceVersion?: string;
+    /** Custom resources with a status subresource: bumped by spec changes only. */
+    generation?: number;
     uid?: string;
     creationTimestamp?: string;
   };

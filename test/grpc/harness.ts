@@ -44,9 +44,7 @@ export async function startGateway(config: GatewayConfig = testConfig(), options
   const service = new GatewayService(config, createLogger(config.log.level, sink), options);
   const addresses = await service.serve();
   const services = loadEnvoyServices();
-  const authz = new services.authorization(addresses.grpc, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-    Check(req: CheckRequest, cb: (err: grpc.ServiceError | null, res: CheckResponse) => void): void;
-  };
+  const authz = authzClient(addresses.grpc);
   const extproc = new services.externalProcessor(addresses.grpc, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
     Process(): grpc.ClientDuplexStream<ProcessingRequest, ProcessingResponse>;
   };
@@ -55,7 +53,7 @@ export async function startGateway(config: GatewayConfig = testConfig(), options
     grpcTarget: addresses.grpc,
     httpBase: `http://${addresses.http}`,
     logs,
-    check: (req) => new Promise((resolve, reject) => authz.Check(req, (err, res) => (err ? reject(err) : resolve(res)))),
+    check: authz.check,
     openStream() {
       const call = extproc.Process();
       const waiting: Array<(r: ProcessingResponse) => void> = [];
@@ -83,6 +81,17 @@ export async function startGateway(config: GatewayConfig = testConfig(), options
       extproc.close();
       await service.close();
     },
+  };
+}
+
+/** An ext_authz client of the mcpgw at `target` (host:port). */
+export function authzClient(target: string): { check(req: CheckRequest): Promise<CheckResponse>; close(): void } {
+  const client = new (loadEnvoyServices().authorization)(target, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+    Check(req: CheckRequest, cb: (err: grpc.ServiceError | null, res: CheckResponse) => void): void;
+  };
+  return {
+    check: (req) => new Promise((resolve, reject) => client.Check(req, (err, res) => (err ? reject(err) : resolve(res)))),
+    close: () => client.close(),
   };
 }
 

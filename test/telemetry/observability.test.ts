@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parseAllDocuments } from 'yaml';
 import { LimitMetrics } from '../../src/limits/index.js';
+import { ConfigMetrics } from '../../src/liveconfig/index.js';
 import { createLogger, ExtProcCoverage, GatewayMetrics } from '../../src/telemetry/index.js';
 import { validateObject } from '../deploy/k8sSchema.js';
 import { promqlRefs } from './promql.js';
@@ -45,6 +46,7 @@ before(async () => {
   metrics.registerLiveSessions(async () => []);
   metrics.registerReadiness(async () => true);
   new LimitMetrics(metrics.registry);
+  new ConfigMetrics(metrics.registry);
   new ExtProcCoverage(metrics.registry, createLogger('silent'));
   const defaults = new Registry();
   collectDefaultMetrics({ register: defaults, prefix: 'mcpgw_' });
