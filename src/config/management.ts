@@ -1,6 +1,7 @@
 // Schemas for the management MCP endpoint (/mcp on the ops port) and for provisioning MCP servers onto
 // Kubernetes from it (docs/management.md). Both are off by default.
 import { z } from 'zod';
+import { url } from './security.js';
 
 type RefinementCtx = z.core.$RefinementCtx<unknown>;
 
@@ -8,10 +9,7 @@ const oidcAuthSchema = z
   .strictObject({
     issuer: z.string().min(1).describe('An identity.issuers[].issuer whose tokens may manage mcpgw; no other issuer, API key or mesh identity is accepted.'),
     requiredScope: z.string().min(1).max(256).regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'must be one OAuth scope token (no spaces or quotes)' }).describe('Scope every management token must carry, e.g. "mcpgw:admin".'),
-    resource: z
-      .string()
-      .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), { error: 'must be an http(s) URL' })
-      .describe('The public URL of the management endpoint (e.g. https://mcpgw-ops.example.com/mcp): the audience tokens must name (RFC 8707).'),
+    resource: url('resource').describe('The public URL of the management endpoint (e.g. https://mcpgw-ops.example.com/mcp): the audience tokens must name (RFC 8707).'),
   })
   .readonly();
 
