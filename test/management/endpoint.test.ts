@@ -98,6 +98,17 @@ describe('management endpoint (admin token, provisioning)', () => {
     await assert.rejects(connectClient(`${stack.httpBase}/mcp`), /401/);
   });
 
+  it('answers bad requests with a JSON-RPC error: GET, a body that is not JSON, a body over the limit', async () => {
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json' };
+    const get = await fetch(`${stack.httpBase}/mcp`, { headers: auth });
+    assert.deepEqual([get.status, get.headers.get('allow')], [405, 'POST']);
+    const notJson = await fetch(`${stack.httpBase}/mcp`, { method: 'POST', headers: auth, body: '{"jsonrpc":' });
+    assert.equal(notJson.status, 400);
+    assert.equal(((await notJson.json()) as { error: { code: number } }).error.code, -32700);
+    const huge = await fetch(`${stack.httpBase}/mcp`, { method: 'POST', headers: auth, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { pad: 'x'.repeat(600 * 1024) } }) });
+    assert.equal(huge.status, 413);
+  });
+
   it('lists the tools with input and output schemas and annotations, and the resources', async () => {
     const { tools } = await mgmt.listTools();
     const byName = new Map(tools.map((t) => [t.name, t]));
