@@ -3,6 +3,6 @@
 export { deploySchema, isPinned, type DeploySpec } from './deploySpec.js';
 export { serverHealth, type HealthState, type ServerHealth } from './health.js';
 export { PROVISIONING_RULES, ProvisionApi, ProvisionError } from './kube.js';
-export { MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL, destinationRule, manifests, ownerLabels, service, workload, type KubeManifest, type ObjectRef, type WorkloadKind } from './objects.js';
+export { MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL, destinationRule, manifests, mcpServer, ownerLabels, service, workload, type KubeManifest, type ObjectRef, type WorkloadKind } from './objects.js';
 export { Provisioner } from './provisioner.js';
 export { ServerRegistrar, registrarFor, withDeploy, type ProvisioningConfig, type Registration, type Removal, type ServerStatus } from './registrar.js';

@@ -22,6 +22,7 @@ export const PROVISIONING_RULES = [
   { apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: ['create', 'get', 'delete'] },
   { apiGroups: [''], resources: ['services'], verbs: ['create', 'get', 'delete'] },
   { apiGroups: ['networking.istio.io'], resources: ['destinationrules'], verbs: ['create', 'get', 'delete'] },
+  { apiGroups: ['mcpgw.io'], resources: ['mcpservers'], verbs: ['create', 'get', 'delete'] },
 ] as const;
 
 /** What removal needs to know of an existing object. */
@@ -75,6 +76,7 @@ export class ProvisionApi {
         delete: (namespace, name, uid) => apps.deleteNamespacedDeployment({ namespace, name, ...removal(uid) }),
       },
       DestinationRule: crd('networking.istio.io', 'v1', 'destinationrules'),
+      MCPServer: crd('mcpgw.io', 'v1alpha1', 'mcpservers'),
     };
   }
 

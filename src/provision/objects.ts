@@ -109,9 +109,17 @@ export function destinationRule(server: string, d: DeploySpec, affinity: ServerC
   };
 }
 
-/** Everything one server needs, in creation order (removal goes in reverse). */
-export function manifests(server: string, kind: WorkloadKind, d: DeploySpec, affinity: ServerConfig['affinity']): KubeManifest[] {
-  return [service(server, d), workload(server, kind, d), destinationRule(server, d, affinity)];
+/**
+ * The server as an MCPServer resource (mcpgw.io/v1alpha1) in its own namespace, for meshes where mcpgw
+ * watches them: `spec` is the servers[] item without name and endpoints, the Service in their place.
+ */
+export function mcpServer(server: string, d: DeploySpec, spec: Record<string, unknown>): KubeManifest {
+  return { apiVersion: 'mcpgw.io/v1alpha1', kind: 'MCPServer', metadata: meta(server, d.namespace), spec: { ...spec, service: { name: server, port: PORT_NAME } } };
+}
+
+/** Everything one server needs, in creation order (removal goes in reverse); the MCPServer last, once its pods can come up. */
+export function manifests(server: string, kind: WorkloadKind, d: DeploySpec, affinity: ServerConfig['affinity'], resourceSpec?: Record<string, unknown>): KubeManifest[] {
+  return [service(server, d), workload(server, kind, d), destinationRule(server, d, affinity), ...(resourceSpec ? [mcpServer(server, d, resourceSpec)] : [])];
 }
 
 /** servers[].endpoints for a provisioned server: its Service's EndpointSlices. */

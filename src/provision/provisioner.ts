@@ -9,6 +9,7 @@ import { ProvisionError, type ProvisionApi } from './kube.js';
 import { manifests, ownedBy, refOf, selectorString, type ObjectRef, type WorkloadKind } from './objects.js';
 
 const KINDS_IN_REMOVAL_ORDER = [
+  { apiVersion: 'mcpgw.io/v1alpha1', kind: 'MCPServer' },
   { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule' },
   { apiVersion: 'apps/v1', kind: 'StatefulSet' },
   { apiVersion: 'apps/v1', kind: 'Deployment' },
@@ -21,9 +22,9 @@ export class Provisioner {
     private readonly logger: Logger,
   ) {}
 
-  /** Creates the server's objects; any failure removes the ones already created and rethrows. */
-  async deploy(server: string, kind: WorkloadKind, d: DeploySpec, affinity: ServerConfig['affinity']): Promise<ObjectRef[]> {
-    const wanted = manifests(server, kind, d, affinity);
+  /** Creates the server's objects (with its MCPServer when `resourceSpec` is given); any failure removes the ones already created and rethrows. */
+  async deploy(server: string, kind: WorkloadKind, d: DeploySpec, affinity: ServerConfig['affinity'], resourceSpec?: Record<string, unknown>): Promise<ObjectRef[]> {
+    const wanted = manifests(server, kind, d, affinity, resourceSpec);
     // A same-named object mcpgw did not create is never replaced or adopted.
     for (const m of wanted) {
       const existing = await this.api.read(refOf(m));

@@ -15,6 +15,11 @@ import { endpointsOf, type ObjectRef } from './objects.js';
 import { Provisioner } from './provisioner.js';
 
 export type ProvisioningConfig = GatewayConfig['provisioning'];
+/** Where mcpgw watches MCPServer resources (kubernetes.mcpServers). */
+export type ResourceWatch = Pick<GatewayConfig['kubernetes']['mcpServers'], 'enabled' | 'namespaces'>;
+
+/** How long a deploy through an MCPServer waits for mcpgw's own watch to serve (or drop) the server. */
+const RESOURCE_WAIT_MS = 15_000;
 
 export interface Registration {
   server: ServerEntry;
@@ -42,8 +47,14 @@ export class ServerRegistrar {
   constructor(
     private readonly control: ControlService,
     private readonly config: ProvisioningConfig,
-    private readonly deps: { provisioner?: Provisioner; logger: Logger },
+    private readonly deps: { provisioner?: Provisioner; logger: Logger; resources?: ResourceWatch; waitMs?: number },
   ) {}
+
+  /** A server deployed into a namespace whose MCPServers mcpgw watches is declared as one (kubectl shows it); else through the API. */
+  private viaResource(namespace: string): boolean {
+    const w = this.deps.resources;
+    return w !== undefined && w.enabled && (w.namespaces.length === 0 || w.namespaces.includes(namespace));
+  }
 
   get provisioningEnabled(): boolean {
     return this.config.enabled && this.deps.provisioner !== undefined;
@@ -57,15 +68,20 @@ export class ServerRegistrar {
       if (!this.config.enabled || !provisioner) throw new ControlError('FAILED_PRECONDITION', 'provisioning is off: set provisioning.enabled (and provisioning.namespaces) to deploy servers', [{ field: 'deploy', description: 'provisioning is off' }]);
       const d = this.checkDeploy(deploy);
       const item = this.checkSpec(name, spec);
+      const kind = d.workload ?? this.config.workload;
+      if (this.viaResource(d.namespace)) {
+        const { name: _named, ...resourceSpec } = spec ?? {};
+        const objects = await provisioner.deploy(name, kind, d, item.affinity, resourceSpec).catch(refusalOf);
+        await this.until(() => this.exists(name), `the MCPServer ${d.namespace}/${name} was created, but mcpgw does not serve it yet: see its status conditions (kubectl get mcpserver -n ${d.namespace} ${name} -o yaml)`);
+        return { server: this.control.server(name), objects };
+      }
       const server = await this.control.applyServer(name, { ...spec, endpoints: endpointsOf(name, d) });
       try {
-        const objects = await provisioner.deploy(name, d.workload ?? this.config.workload, d, item.affinity);
-        return { server, objects };
+        return { server, objects: await provisioner.deploy(name, kind, d, item.affinity) };
       } catch (err) {
         // The registration is undone with the objects, so a failed deploy leaves nothing behind.
         await this.control.deleteServer(name).catch((e: unknown) => this.deps.logger.error({ server: name, err: (e as Error).message }, 'could not undo the registration of a failed deploy'));
-        if (err instanceof ProvisionError) throw new ControlError(err.status === 409 ? 'ALREADY_EXISTS' : err.status === 403 ? 'PERMISSION_DENIED' : 'UNAVAILABLE', `deploy failed: ${err.message}`, [{ field: 'deploy', description: err.message }]);
-        throw err;
+        return refusalOf(err);
       }
     });
   }
@@ -73,9 +89,18 @@ export class ServerRegistrar {
   async remove(name: string): Promise<Removal> {
     return this.exclusive(name, async () => {
       const entry = this.control.server(name);
-      const configVersion = await this.control.deleteServer(name);
       const namespace = this.deployedNamespace(entry);
-      const deleted = namespace && this.deps.provisioner ? await this.deps.provisioner.remove(name, namespace).catch(kubeFailure) : [];
+      const provisioner = this.deps.provisioner;
+      // A server mcpgw declared as an MCPServer goes away with that resource, through mcpgw's watch.
+      if (entry.origin.source === 'kubernetes' && namespace && provisioner && entry.origin.ref === `${namespace}/${name}`) {
+        const deleted = await provisioner.remove(name, namespace).catch(kubeFailure);
+        if (deleted.some((r) => r.kind === 'MCPServer')) {
+          await this.until(() => !this.exists(name), `the MCPServer ${namespace}/${name} was deleted, but mcpgw still serves the server`);
+          return { name, configVersion: this.control.configVersion().version, deleted };
+        }
+      }
+      const configVersion = await this.control.deleteServer(name);
+      const deleted = namespace && provisioner ? await provisioner.remove(name, namespace).catch(kubeFailure) : [];
       return { name, configVersion, deleted };
     });
   }
@@ -136,6 +161,14 @@ export class ServerRegistrar {
     return r.value;
   }
 
+  private async until(cond: () => boolean, failure: string): Promise<void> {
+    const deadline = Date.now() + (this.deps.waitMs ?? RESOURCE_WAIT_MS);
+    while (!cond()) {
+      if (Date.now() > deadline) throw new ControlError('UNAVAILABLE', failure);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   private async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
     if (this.busy.has(name)) throw new ControlError('FAILED_PRECONDITION', `server "${name}" is being registered or removed by another call; retry when it finishes`);
     this.busy.add(name);
@@ -147,15 +180,22 @@ export class ServerRegistrar {
   }
 }
 
+/** A failed deploy as the refusal a caller understands: a name taken (409), forbidden (403), else unavailable. */
+function refusalOf(err: unknown): never {
+  if (err instanceof ProvisionError) throw new ControlError(err.status === 409 ? 'ALREADY_EXISTS' : err.status === 403 ? 'PERMISSION_DENIED' : 'UNAVAILABLE', `deploy failed: ${err.message}`, [{ field: 'deploy', description: err.message }]);
+  throw err;
+}
+
 function kubeFailure(err: unknown): never {
   if (err instanceof ProvisionError) throw new ControlError('UNAVAILABLE', `Kubernetes: ${err.message}`);
   throw err;
 }
 
 /** The registrar for this configuration: with a Provisioner when provisioning is enabled. */
-export function registrarFor(config: ProvisioningConfig, control: ControlService, logger: Logger, kubeConfig?: () => KubeConfig): ServerRegistrar {
-  const provisioner = config.enabled ? new Provisioner(new ProvisionApi(kubeConfig?.() ?? loadKubeConfig(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {})), logger) : undefined;
-  return new ServerRegistrar(control, config, { logger, ...(provisioner ? { provisioner } : {}) });
+export function registrarFor(c: Pick<GatewayConfig, 'provisioning' | 'kubernetes'>, control: ControlService, logger: Logger, kubeConfig?: () => KubeConfig): ServerRegistrar {
+  const p = c.provisioning;
+  const provisioner = p.enabled ? new Provisioner(new ProvisionApi(kubeConfig?.() ?? loadKubeConfig(p.kubeconfig ? { kubeconfig: p.kubeconfig } : {})), logger) : undefined;
+  return new ServerRegistrar(control, p, { logger, resources: c.kubernetes.mcpServers, ...(provisioner ? { provisioner } : {}) });
 }
 
 /**

@@ -181,7 +181,7 @@ export class GatewayService {
     // The control API (gRPC and HTTP /v1) and /admin are views of one ControlService.
     const control = new ControlService({ catalog: () => this.options.catalog ?? live, pods, drains, registry, logger: this.logger, now, get limiter() { return service.runtime?.limiter; } });
     // Servers with a `deploy` block (ApplyServer, register_server) go through the provisioning registrar.
-    const registrar = registrarFor(c.provisioning, control, this.logger, this.options.provisioningKubeConfig);
+    const registrar = registrarFor(c, control, this.logger, this.options.provisioningKubeConfig);
     const methods = withDeploy(controlMethods(control), registrar);
     const tokenSha256 = adminTokenDigest(c.admin.tokenSha256, process.env.MCPGW_ADMIN_TOKEN);
     const adminCredentials = { ...(tokenSha256 ? { tokenSha256 } : {}), identities: c.admin.identities ?? [] };

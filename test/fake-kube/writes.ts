@@ -1,11 +1,11 @@
 // Creates and deletes over HTTP, as the API server takes them, for the kinds mcpgw's provisioning
-// writes: Services (kept in the main store, so watches and reads see them), StatefulSets, Deployments
-// and Istio DestinationRules (kept here; nothing watches them). POST answers 201 with the stored object
+// writes: Services and MCPServers (kept in the main store, so watches and reads see them), StatefulSets,
+// Deployments and Istio DestinationRules (kept here; nothing watches them). POST answers 201 with the stored object
 // or 409 AlreadyExists; DELETE honours DeleteOptions.preconditions.uid (409 Conflict on a mismatch) and
 // answers 404 for a missing object. Every create and delete is recorded, so a test can compare them.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KubeObject, ObjectStore } from './store.js';
+import type { KubeObject, ObjectStore, Resource } from './store.js';
 
 export interface WrittenObject {
   kind: string;
@@ -20,7 +20,7 @@ export interface FakeWrites {
   readonly created: readonly WrittenObject[];
   /** Every object deleted over HTTP, in order. */
   readonly deleted: readonly WrittenObject[];
-  /** A created object still present (StatefulSet, Deployment, DestinationRule or Service). */
+  /** A created object still present (StatefulSet, Deployment, DestinationRule, Service or MCPServer). */
   get(kind: string, namespace: string, name: string): KubeObject | undefined;
 }
 
@@ -29,7 +29,10 @@ const ROUTES: Array<{ pattern: RegExp; kind: string; apiVersion: string }> = [
   { pattern: /^\/apis\/apps\/v1\/namespaces\/(?<ns>[^/]+)\/statefulsets(?:\/(?<name>[^/]+))?$/, kind: 'StatefulSet', apiVersion: 'apps/v1' },
   { pattern: /^\/apis\/apps\/v1\/namespaces\/(?<ns>[^/]+)\/deployments(?:\/(?<name>[^/]+))?$/, kind: 'Deployment', apiVersion: 'apps/v1' },
   { pattern: /^\/apis\/networking\.istio\.io\/v1\/namespaces\/(?<ns>[^/]+)\/destinationrules(?:\/(?<name>[^/]+))?$/, kind: 'DestinationRule', apiVersion: 'networking.istio.io/v1' },
+  { pattern: /^\/apis\/mcpgw\.io\/v1alpha1\/namespaces\/(?<ns>[^/]+)\/mcpservers(?:\/(?<name>[^/]+))?$/, kind: 'MCPServer', apiVersion: 'mcpgw.io/v1alpha1' },
 ];
+/** Kinds the main store holds (read, listed and watched by the main server). */
+const IN_MAIN_STORE: Record<string, Resource> = { Service: 'services', MCPServer: 'mcpservers' };
 
 type Send = (res: ServerResponse, code: number, body: unknown) => void;
 
@@ -38,7 +41,10 @@ export function fakeWrites(store: ObjectStore, send: Send): FakeWrites & { handl
   const deleted: WrittenObject[] = [];
   const others = new Map<string, KubeObject>();
   const key = (kind: string, ns: string, name: string) => `${kind}/${ns}/${name}`;
-  const get = (kind: string, ns: string, name: string): KubeObject | undefined => (kind === 'Service' ? store.get('services', ns, name) : structuredClone(others.get(key(kind, ns, name))));
+  const get = (kind: string, ns: string, name: string): KubeObject | undefined => {
+    const resource = IN_MAIN_STORE[kind];
+    return resource ? store.get(resource, ns, name) : structuredClone(others.get(key(kind, ns, name)));
+  };
   const status = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
 
   function readJson(req: IncomingMessage): Promise<unknown> {
@@ -63,7 +69,9 @@ export function fakeWrites(store: ObjectStore, send: Send): FakeWrites & { handl
     const name = body.metadata.name;
     if (get(route.kind, ns, name)) return send(res, 409, status(409, 'AlreadyExists', `${route.kind.toLowerCase()}s "${name}" already exists`));
     created.push({ kind: route.kind, namespace: ns, name, object: structuredClone(body) });
-    if (route.kind === 'Service') return send(res, 201, store.upsert('services', ns, body));
+    const resource = IN_MAIN_STORE[route.kind];
+    // A new custom resource starts at generation 1, as the API server sets it.
+    if (resource) return send(res, 201, store.upsert(resource, ns, route.kind === 'MCPServer' ? { ...body, metadata: { ...body.metadata, generation: 1 } } : body));
     const stored: KubeObject = { ...structuredClone(body), metadata: { ...body.metadata, namespace: ns, uid: randomUUID(), resourceVersion: '1', creationTimestamp: new Date().toISOString() } };
     others.set(key(route.kind, ns, name), stored);
     send(res, 201, stored);
@@ -75,7 +83,8 @@ export function fakeWrites(store: ObjectStore, send: Send): FakeWrites & { handl
     if (!current) return send(res, 404, status(404, 'NotFound', `${route.kind.toLowerCase()}s "${name}" not found`));
     const uid = options?.preconditions?.uid;
     if (uid !== undefined && uid !== current.metadata.uid) return send(res, 409, status(409, 'Conflict', `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid}`));
-    if (route.kind === 'Service') store.delete('services', ns, name);
+    const resource = IN_MAIN_STORE[route.kind];
+    if (resource) store.delete(resource, ns, name);
     else others.delete(key(route.kind, ns, name));
     deleted.push({ kind: route.kind, namespace: ns, name });
     send(res, 200, current);
@@ -91,8 +100,8 @@ export function fakeWrites(store: ObjectStore, send: Send): FakeWrites & { handl
       const { ns, name } = match.g;
       if (req.method === 'POST' && !name) return void create(req, res, match.r, ns), true;
       if (req.method === 'DELETE' && name) return void remove(req, res, match.r, ns, name), true;
-      // Services are read, listed and watched by the main server; the other kinds only read here.
-      if (req.method === 'GET' && name && match.r.kind !== 'Service') {
+      // Services and MCPServers are read, listed and watched by the main server; the other kinds only read here.
+      if (req.method === 'GET' && name && !IN_MAIN_STORE[match.r.kind]) {
         const o = get(match.r.kind, ns, name);
         send(res, o ? 200 : 404, o ?? status(404, 'NotFound', `${match.r.kind.toLowerCase()}s "${name}" not found`));
         return true;
