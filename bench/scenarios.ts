@@ -44,7 +44,7 @@ const SECTIONS = {
   limits: 'Limits',
   recovery: 'Session recovery: added latency of the request that triggers one',
   hostile: 'Worst cases: hostile names (issue 12)',
-  bridge: 'mcpgw bridge: one tools/call at a time to the same stdio server (server-everything), direct vs bridge vs supergateway; memory per session',
+  bridge: 'mcpgw bridge: one tools/call at a time to the same stdio server (server-everything), direct vs bridge vs supergateway vs mcp-proxy; memory per session',
   cluster: 'node:cluster prototype (bench only): 1 process vs 2 workers sharing the port, nothing pinned',
 } as const;
 
@@ -517,22 +517,28 @@ function hostileScenario(): Scenario {
   };
 }
 
-/** mcp-proxy (npm) is not compared: its dependency tldjs runs an install script, which this project does not allow. */
+/** The same stdio server and client through mcpgw bridge, bridge --shared, supergateway and mcp-proxy. */
 function bridgeScenario(): Scenario {
   return {
     id: 'bridge',
     section: SECTIONS.bridge,
-    title: 'mcpgw bridge vs direct stdio and supergateway',
+    title: 'mcpgw bridge vs direct stdio, supergateway and mcp-proxy',
     async run(ctx) {
       const { bridgeCalls: calls, bridgeSessions: sessions } = ctx.opts.sizes;
       const r = await ctx.micro<BridgeBenchResult>({ micro: 'bridge', calls, sessions });
-      const sg = r.supergateway;
       const added = (p: { p50: number }) => Math.round((p.p50 - r.direct.p50) * 100) / 100;
       const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
       const section = SECTIONS.bridge;
-      const rows: Row[] = [
+      const others = [
+        { key: 'shared', name: 'mcpgw bridge --shared', m: r.bridgeShared },
+        { key: 'supergateway', name: 'supergateway --stateful', m: r.supergateway },
+        { key: 'mcp-proxy', name: 'mcp-proxy', m: r.mcpProxy },
+      ];
+      const ran = others.flatMap((o) => ('error' in o.m ? [] : [{ ...o, m: o.m }]));
+      const per = (f: (m: BridgeBenchResult['bridge']) => string) => ran.map((o) => `${o.name}: ${f(o.m)}`).join('; ');
+      return [
         pairRow({ id: 'bridge.call', section, title: `tools/call through mcpgw bridge (Streamable HTTP) vs direct stdio, ${calls} calls`, baselineName: 'direct stdio' }, cellOf(r.bridge.call), cellOf(r.direct)),
-        { id: 'bridge.call.added', section, title: 'added latency per call, p50 (bridge − direct)', status: 'ok', value: Math.max(0.01, added(r.bridge.call)), unit: 'µs', ...(sg ? { note: `supergateway: ${added(sg.call)} µs` } : {}) },
+        { id: 'bridge.call.added', section, title: 'added latency per call, p50 (bridge − direct)', status: 'ok', value: Math.max(0.01, added(r.bridge.call)), unit: 'µs', note: per((m) => `${added(m.call)} µs`) },
         {
           id: 'bridge.memory',
           section,
@@ -540,15 +546,14 @@ function bridgeScenario(): Scenario {
           status: 'ok',
           value: r.bridge.bytesPerSession,
           unit: 'B/session',
-          note: `${mib(r.bridge.bytesPerSession)}; the bridge process alone ${r.bridge.proxyBytesPerSession} B/session${sg ? `; supergateway ${mib(sg.bytesPerSession)} (alone ${sg.proxyBytesPerSession} B/session)` : ''}`,
+          note: `${mib(r.bridge.bytesPerSession)}, ${r.bridge.children} processes under it; the bridge process alone ${r.bridge.proxyBytesPerSession} B/session; ${per((m) => `${mib(m.bytesPerSession)}, ${m.children} processes (alone ${m.proxyBytesPerSession} B/session)`)}`,
         },
+        ...others.map((o): Row =>
+          'error' in o.m
+            ? { id: `bridge.call.${o.key}`, section, title: `tools/call through ${o.name}`, status: 'skipped', note: `skipped: ${o.name} did not run (${o.m.error})` }
+            : pairRow({ id: `bridge.call.${o.key}`, section, title: `tools/call through ${o.name} (Streamable HTTP) vs direct stdio, ${calls} calls`, baselineName: 'direct stdio' }, cellOf(o.m.call), cellOf(r.direct)),
+        ),
       ];
-      rows.push(
-        sg
-          ? pairRow({ id: 'bridge.call.supergateway', section, title: `tools/call through supergateway --stateful (Streamable HTTP) vs direct stdio, ${calls} calls`, baselineName: 'direct stdio' }, cellOf(sg.call), cellOf(r.direct))
-          : { id: 'bridge.call.supergateway', section, title: 'tools/call through supergateway', status: 'skipped', note: `skipped: supergateway did not run (${r.supergatewayError})` },
-      );
-      return rows;
     },
   };
 }

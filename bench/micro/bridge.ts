@@ -1,10 +1,10 @@
 // `mcpgw bridge` rows: added latency per tools/call (the same stdio server, the same SDK client, one
-// call at a time: direct over stdio vs through the bridge vs through supergateway) and resident
-// memory per session (the HTTP process plus its children, before and after opening sessions).
+// call at a time: direct over stdio vs through the bridge, per-session and --shared, vs through
+// supergateway and mcp-proxy) and resident memory per session (the HTTP process plus its children,
+// before and after opening sessions).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -15,6 +15,7 @@ import { timeEach, type LatencySummary } from '../histogram.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SERVER = [process.execPath, `${ROOT}node_modules/@modelcontextprotocol/server-everything/dist/index.js`, 'stdio'];
 const SUPERGATEWAY = `${ROOT}node_modules/supergateway/dist/index.js`;
+const MCP_PROXY = `${ROOT}node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs`;
 
 export interface ProxyResult {
   call: LatencySummary;
@@ -22,13 +23,19 @@ export interface ProxyResult {
   bytesPerSession: number;
   /** The same, the HTTP process alone (its own bookkeeping, without the children). */
   proxyBytesPerSession: number;
+  /** Processes under the HTTP process with every session open (stdio servers, and any shell around them). */
+  children: number;
 }
+
+/** A proxy that did not run gets its error instead of numbers. */
+export type Measured = ProxyResult | { error: string };
 
 export interface BridgeBenchResult {
   direct: LatencySummary;
   bridge: ProxyResult;
-  supergateway?: ProxyResult;
-  supergatewayError?: string;
+  bridgeShared: Measured;
+  supergateway: Measured;
+  mcpProxy: Measured;
 }
 
 function freePort(): Promise<number> {
@@ -40,8 +47,8 @@ function freePort(): Promise<number> {
   });
 }
 
-/** VmRSS of `pid` and (optionally) all its descendants, from /proc. */
-function treeRss(pid: number, withChildren: boolean): number {
+/** `pid` and every process under it, from /proc. */
+function tree(pid: number): number[] {
   const parent = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -51,7 +58,12 @@ function treeRss(pid: number, withChildren: boolean): number {
     } catch { /* gone */ }
   }
   const pids = [pid];
-  if (withChildren) for (let i = 0; i < pids.length; i++) for (const [p, pp] of parent) if (pp === pids[i]) pids.push(p);
+  for (let i = 0; i < pids.length; i++) for (const [p, pp] of parent) if (pp === pids[i]) pids.push(p);
+  return pids;
+}
+
+/** VmRSS of these processes, in bytes. */
+function rss(pids: number[]): number {
   let kb = 0;
   for (const p of pids) {
     try {
@@ -82,12 +94,13 @@ async function untilReady(url: string, proc: ChildProcess): Promise<void> {
 async function measureProxy(proc: ChildProcess, mcpUrl: string, calls: number, sessions: number): Promise<ProxyResult> {
   const first = await echoCalls(new StreamableHTTPClientTransport(new URL(mcpUrl)), calls);
   const pid = proc.pid!;
-  const [before, beforeSelf] = [treeRss(pid, true), treeRss(pid, false)];
+  const [before, beforeSelf] = [rss(tree(pid)), rss([pid])];
   const more: Client[] = [];
   for (let i = 0; i < sessions; i++) more.push((await echoCalls(new StreamableHTTPClientTransport(new URL(mcpUrl)), 1)).client);
-  const [after, afterSelf] = [treeRss(pid, true), treeRss(pid, false)];
+  const all = tree(pid);
+  const [after, afterSelf] = [rss(all), rss([pid])];
   await Promise.all([first.client, ...more].map((c) => c.close()));
-  return { call: first.latency, bytesPerSession: Math.round((after - before) / sessions), proxyBytesPerSession: Math.round((afterSelf - beforeSelf) / sessions) };
+  return { call: first.latency, bytesPerSession: Math.round((after - before) / sessions), proxyBytesPerSession: Math.round((afterSelf - beforeSelf) / sessions), children: all.length - 1 };
 }
 
 const stop = (proc: ChildProcess) =>
@@ -98,43 +111,38 @@ const stop = (proc: ChildProcess) =>
     setTimeout(() => proc.kill('SIGKILL'), 10_000).unref();
   });
 
+/** Starts an HTTP front for the stdio server, waits for `readyPath`, measures it, stops it. */
+async function measureFront(args: string[], port: number, readyPath: string, calls: number, sessions: number): Promise<Measured> {
+  const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'ignore'] });
+  try {
+    await untilReady(`http://127.0.0.1:${port}${readyPath}`, proc);
+    return await measureProxy(proc, `http://127.0.0.1:${port}/mcp`, calls, sessions);
+  } catch (err) {
+    return { error: (err as Error).message };
+  } finally {
+    await stop(proc);
+  }
+}
+
 export async function bridgeBench(calls: number, sessions: number): Promise<BridgeBenchResult> {
   const [command, ...args] = SERVER as [string, ...string[]];
   const direct = await echoCalls(new StdioClientTransport({ command, args, stderr: 'ignore' }), calls);
   await direct.client.close();
 
-  const bridgeProc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'bridge', '--host', '127.0.0.1', '--port', '0', '--grace-ms', '0', '--max-sessions', String(sessions + 2), '--', ...SERVER], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let bridge: ProxyResult;
-  try {
-    const port = await new Promise<number>((resolve, reject) => {
-      createInterface({ input: bridgeProc.stdout! }).on('line', (l) => {
-        const m = /"port":(\d+)/.exec(l);
-        if (m && l.includes('bridge listening')) resolve(Number(m[1]));
-      });
-      bridgeProc.once('close', (c) => reject(new Error(`bridge exited with ${c}`)));
-    });
-    await untilReady(`http://127.0.0.1:${port}/readyz`, bridgeProc);
-    bridge = await measureProxy(bridgeProc, `http://127.0.0.1:${port}/mcp`, calls, sessions);
-  } finally {
-    await stop(bridgeProc);
-  }
+  const bridgeArgs = async (extra: string[] = []) => ['--import', 'tsx', 'src/cli/main.ts', 'bridge', '--host', '127.0.0.1', '--port', String(await freePort()), '--grace-ms', '0', '--max-sessions', String(sessions + 2), '--log-level', 'warn', ...extra, '--', ...SERVER];
+  const portOf = (a: string[]) => Number(a[a.indexOf('--port') + 1]);
+  const perSession = await bridgeArgs();
+  const bridge = await measureFront(perSession, portOf(perSession), '/readyz', calls, sessions);
+  if ('error' in bridge) throw new Error(`mcpgw bridge did not run: ${bridge.error}`);
+  const shared = await bridgeArgs(['--shared']);
+  const bridgeShared = await measureFront(shared, portOf(shared), '/readyz', calls, sessions);
 
-  const result: BridgeBenchResult = { direct: direct.latency, bridge };
-  const port = await freePort();
-  const sg = spawn(process.execPath, [SUPERGATEWAY, '--stdio', SERVER.join(' '), '--outputTransport', 'streamableHttp', '--stateful', '--port', String(port), '--healthEndpoint', '/healthz', '--logLevel', 'none'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
-  try {
-    await untilReady(`http://127.0.0.1:${port}/healthz`, sg);
-    result.supergateway = await measureProxy(sg, `http://127.0.0.1:${port}/mcp`, calls, sessions);
-  } catch (err) {
-    result.supergatewayError = (err as Error).message;
-  } finally {
-    await stop(sg);
-  }
-  return result;
+  const sgPort = await freePort();
+  const supergateway = await measureFront(
+    [SUPERGATEWAY, '--stdio', SERVER.join(' '), '--outputTransport', 'streamableHttp', '--stateful', '--port', String(sgPort), '--healthEndpoint', '/healthz', '--logLevel', 'none'],
+    sgPort, '/healthz', calls, sessions,
+  );
+  const mpPort = await freePort();
+  const mcpProxy = await measureFront([MCP_PROXY, '--port', String(mpPort), '--server', 'stream', '--', ...SERVER], mpPort, '/ping', calls, sessions);
+  return { direct: direct.latency, bridge, bridgeShared, supergateway, mcpProxy };
 }

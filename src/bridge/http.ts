@@ -1,31 +1,23 @@
 // Streamable HTTP in front of the sessions (2025-03-26 … 2025-11-25): POST (JSON or SSE reply), GET
-// stream, DELETE; plus /healthz, /readyz and /metrics. Everything a client sends is bounded here.
+// stream, DELETE; 2026-07-28 requests on the same endpoint (modern.ts); optionally the 2024-11-05
+// HTTP+SSE endpoints (legacy.ts); plus /healthz, /readyz and /metrics. Everything a client sends is
+// bounded here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { BridgeError, classify, errorMessage, idKey } from './jsonrpc.js';
+import { KNOWN_REVISIONS, MODERN_REVISION, revisionOf } from '../mcp/index.js';
+import { BridgeError, errorMessage } from './jsonrpc.js';
+import { LEGACY_MESSAGES_PATH, LEGACY_SSE_PATH, legacySseHandler } from './legacy.js';
 import type { BridgeMetrics } from './metrics.js';
+import { PROTOCOL_HEADER, isModernRequest, modernHandler } from './modern.js';
 import { JsonReply, SseReply, type Reply } from './reply.js';
+import { admit, admitsMore, clientMessages, fail, readJson, type TransportOptions } from './respond.js';
 import { SseStream } from './sse.js';
 import type { ClientSession as Session } from './session.js';
 import type { SessionTable } from './table.js';
 
-export interface TransportOptions {
-  path: string;
-  maxBodyBytes: number;
-  /** A child that has not read this much of what it was sent gets no more until it catches up. */
-  maxStdinBacklog: number;
-  retryAfterSeconds: number;
-}
-
 const SESSION_HEADER = 'mcp-session-id';
 
 export function bridgeHandler(table: SessionTable, metrics: BridgeMetrics, opts: TransportOptions, logger: Logger) {
-  const fail = (res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void => {
-    if (res.headersSent) return void res.end();
-    res.writeHead(status, { ...headers, 'content-type': 'application/json' });
-    res.end(errorMessage(null, code, message));
-  };
-
   const sessionOf = (req: IncomingMessage, res: ServerResponse): Session | undefined => {
     const id = req.headers[SESSION_HEADER];
     if (typeof id !== 'string' || id === '') {
@@ -36,65 +28,26 @@ export function bridgeHandler(table: SessionTable, metrics: BridgeMetrics, opts:
     if (!s) fail(res, 404, BridgeError.sessionNotFound, 'Session not found');
     return s;
   };
-
-  const readBody = (req: IncomingMessage): Promise<Buffer | 'too_large'> =>
-    new Promise((resolve, reject) => {
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > opts.maxBodyBytes) return resolve('too_large');
-      const parts: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > opts.maxBodyBytes) {
-          req.removeAllListeners('data');
-          req.resume();
-          resolve('too_large');
-        } else parts.push(c);
-      });
-      req.on('end', () => resolve(Buffer.concat(parts, size)));
-      req.on('error', reject);
-    });
+  const admission = admit(table, metrics, opts, logger);
+  const modern = modernHandler(table, opts, logger);
+  const legacy = opts.legacySse ? legacySseHandler(table, admission, opts, logger) : undefined;
 
   async function post(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const type = req.headers['content-type'] ?? '';
-    if (!type.toLowerCase().startsWith('application/json')) return fail(res, 415, BridgeError.badRequest, 'Unsupported Media Type: Content-Type must be application/json');
-    const body = await readBody(req);
-    if (body === 'too_large') return fail(res, 413, BridgeError.badRequest, `Request body over ${opts.maxBodyBytes} bytes`, { connection: 'close' });
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch {
-      return fail(res, 400, BridgeError.parseError, 'Parse error: the body is not JSON');
-    }
-    const batch = Array.isArray(parsed);
-    const messages: unknown[] = Array.isArray(parsed) ? (parsed as unknown[]) : [parsed];
-    const kinds = messages.map(classify);
-    if (messages.length === 0 || kinds.some((k) => k === undefined)) return fail(res, 400, BridgeError.invalidRequest, 'Invalid Request: not a JSON-RPC 2.0 message');
-    const requests = kinds.flatMap((k) => (k?.kind === 'request' ? [k] : []));
-    const keys = requests.map((r) => idKey(r.id));
-    if (new Set(keys).size !== keys.length) return fail(res, 400, BridgeError.invalidRequest, 'Invalid Request: a request id appears twice in one batch');
+    const body = await readJson(req, res, opts.maxBodyBytes);
+    if (!body) return;
+    if (isModernRequest(req.headers[PROTOCOL_HEADER] as string | undefined, body.value)) return modern.post(req, res, body.value);
+    const parsed = clientMessages(body.value, res);
+    if (!parsed) return;
+    const { messages, batch, requests, keys } = parsed;
 
     let session: Session | undefined;
     const initialize = requests.some((r) => r.method === 'initialize');
     if (initialize && req.headers[SESSION_HEADER] === undefined) {
-      const admitted = table.open();
-      if (!admitted.ok) {
-        metrics.refused.inc({ reason: admitted.reason });
-        logger.warn({ reason: admitted.reason, live: table.size }, 'new session refused');
-        const why = admitted.reason === 'draining' ? 'this bridge is shutting down' : 'this bridge is at its cap of live sessions';
-        return fail(res, 503, BridgeError.unavailable, `Service Unavailable: ${why}; retry later`, { 'retry-after': String(opts.retryAfterSeconds) });
-      }
-      session = admitted.session;
+      session = admission(res);
+      if (!session) return;
     } else {
       session = sessionOf(req, res);
-      if (!session) return;
-      if (requests.some((r) => session?.isPending(r.id))) return fail(res, 400, BridgeError.invalidRequest, 'Invalid Request: a request with this id is still in progress');
-      if (session.wouldExceedInFlight(requests.length)) {
-        return fail(res, 429, BridgeError.unavailable, 'Too Many Requests: this session has too many requests in flight; retry later', { 'retry-after': String(opts.retryAfterSeconds) });
-      }
-      if (session.stdinBacklog > opts.maxStdinBacklog) {
-        return fail(res, 503, BridgeError.unavailable, 'Service Unavailable: the stdio server is not reading its input; retry later', { 'retry-after': String(opts.retryAfterSeconds) });
-      }
+      if (!session || !admitsMore(session, requests, res, opts)) return;
     }
     const headers = { [SESSION_HEADER]: session.id };
     if (requests.length === 0) {
@@ -160,7 +113,16 @@ export function bridgeHandler(table: SessionTable, metrics: BridgeMetrics, opts:
         fail(res, 500, BridgeError.badRequest, 'Internal error in the bridge');
       });
     if (route) return done(route());
+    if (legacy && req.method === 'GET' && url.pathname === LEGACY_SSE_PATH) return done(legacy.get(req, res));
+    if (legacy && req.method === 'POST' && url.pathname === LEGACY_MESSAGES_PATH) return done(legacy.post(req, res, url));
     if (url.pathname !== opts.path) return plain(404, 'not found\n');
+    const revision = req.headers[PROTOCOL_HEADER];
+    // The stdio server never sees HTTP headers: the bridge is the one to refuse a revision it does not serve.
+    if (typeof revision === 'string' && !revisionOf(revision).known) {
+      return fail(res, 400, BridgeError.unsupportedVersion, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(revision.slice(0, 64))}`, {}, null, { supported: KNOWN_REVISIONS, requested: revision.slice(0, 64) });
+    }
+    // 2026-07-28 has no GET stream and no session to DELETE (mcp.md §4.1).
+    if (req.method !== 'POST' && revision === MODERN_REVISION) return fail(res, 405, BridgeError.methodNotAllowed, 'Method not allowed.', { allow: 'POST' });
     switch (req.method) {
       case 'POST':
         return done(post(req, res));

@@ -38,7 +38,7 @@ export async function startBridge(options: BridgeOptions, logger: Logger, env: N
   const handler = bridgeHandler(
     table,
     metrics,
-    { path: options.path, maxBodyBytes: options.maxBodyBytes, maxStdinBacklog: options.maxLineBytes, retryAfterSeconds: options.retryAfterSeconds },
+    { path: options.path, maxBodyBytes: options.maxBodyBytes, maxStdinBacklog: options.maxLineBytes, retryAfterSeconds: options.retryAfterSeconds, legacySse: options.legacySse },
     logger,
   );
   const server = http.createServer(handler);
@@ -52,7 +52,7 @@ export async function startBridge(options: BridgeOptions, logger: Logger, env: N
     });
   });
   const port = (server.address() as AddressInfo).port;
-  logger.info({ port, path: options.path, command: options.command, maxSessions: options.maxSessions, shared: options.shared }, 'bridge listening');
+  logger.info({ port, path: options.path, command: options.command, maxSessions: options.maxSessions, shared: options.shared, legacySse: options.legacySse }, 'bridge listening');
   let closing: Promise<void> | undefined;
   return {
     port,

@@ -17,6 +17,12 @@ export const BridgeError = {
   badRequest: ErrorCode.badRequest,
   parseError: ErrorCode.parseError,
   invalidRequest: ErrorCode.invalidRequest,
+  methodNotFound: ErrorCode.methodNotFound,
+  methodNotAllowed: ErrorCode.methodNotAllowed,
+  /** 2026-07-28: MCP-Protocol-Version / Mcp-Method / Mcp-Name disagree with the body. */
+  headerMismatch: ErrorCode.headerMismatch,
+  /** 2026-07-28 UnsupportedProtocolVersionError, `data: {supported, requested}`. */
+  unsupportedVersion: -32022,
 } as const;
 
 export function errorMessage(id: JsonRpcId, code: number, message: string, data?: unknown): string {

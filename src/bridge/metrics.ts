@@ -2,7 +2,7 @@
 // a session ends: a label per session would grow without bound.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type ExitReason = 'deleted' | 'idle' | 'exited' | 'protocol_error' | 'shutdown' | 'spawn_failed';
+export type ExitReason = 'deleted' | 'disconnected' | 'idle' | 'exited' | 'protocol_error' | 'shutdown' | 'spawn_failed';
 
 export class BridgeMetrics {
   readonly registry = new Registry();

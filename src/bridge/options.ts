@@ -22,6 +22,8 @@ export interface BridgeOptions {
   logLevel: string;
   /** One child for every session (stateless servers only). */
   shared: boolean;
+  /** Also serve 2024-11-05 HTTP+SSE: GET /sse and POST /messages?sessionId=…. */
+  legacySse: boolean;
 }
 
 /** What every child gets from the bridge's environment: enough to find programs and a home. */
@@ -31,9 +33,11 @@ export const BRIDGE_USAGE = `  mcpgw bridge [--port 8080] [--host 0.0.0.0] [--pa
                [--request-timeout-ms 60000] [--idle-timeout-ms 900000] [--grace-ms 10000]
                [--kill-after-ms 3000] [--max-line-bytes 4194304] [--max-body-bytes 4194304]
                [--max-in-flight 256] [--max-queued 1000] [--retry-after 5]
-               [--pass-env NAME|PREFIX_*]... [--log-level info] [--shared] -- COMMAND [ARGS...]
-                          serve a stdio MCP server as Streamable HTTP, one child per session
-                          (--shared: one child for every session, for stateless servers)
+               [--pass-env NAME|PREFIX_*]... [--log-level info] [--shared] [--legacy-sse]
+               -- COMMAND [ARGS...]
+                          serve a stdio MCP server as Streamable HTTP (2025-03-26 … 2026-07-28),
+                          one child per session (--shared: one child for every session, for
+                          stateless servers; --legacy-sse: also 2024-11-05 HTTP+SSE on /sse)
 `;
 
 const ints: Record<string, keyof BridgeOptions> = {
@@ -67,6 +71,7 @@ const DEFAULTS: Omit<BridgeOptions, 'command' | 'args'> = {
   passEnv: [],
   logLevel: 'info',
   shared: false,
+  legacySse: false,
 };
 
 export function parseBridgeArgs(argv: string[]): { ok: true; options: BridgeOptions } | { ok: false; message: string } {
@@ -87,6 +92,7 @@ export function parseBridgeArgs(argv: string[]): { ok: true; options: BridgeOpti
         'pass-env': { type: 'string', multiple: true },
         'log-level': { type: 'string' },
         shared: { type: 'boolean' },
+        'legacy-sse': { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -111,6 +117,8 @@ export function parseBridgeArgs(argv: string[]): { ok: true; options: BridgeOpti
   if (Array.isArray(values['pass-env'])) options.passEnv = values['pass-env'];
   if (typeof values['log-level'] === 'string') options.logLevel = values['log-level'];
   options.shared = values.shared === true;
+  options.legacySse = values['legacy-sse'] === true;
+  if (options.legacySse && ['/sse', '/messages'].includes(options.path)) return { ok: false, message: `--path ${options.path} is taken by --legacy-sse` };
   return { ok: true, options };
 }
 

@@ -1,6 +1,7 @@
 // The answer to one POST that carried requests: either an SSE stream that each response (and any
 // server message routed to it) is written to as it arrives, or one JSON body written once every
-// request in it has been answered (an array for a batch, in the order the client sent the ids).
+// request in it has been answered (an array for a batch, in the order the client sent the ids), or
+// (2024-11-05) the session's one SSE stream.
 import type { ServerResponse } from 'node:http';
 import { SseStream } from './sse.js';
 
@@ -46,6 +47,27 @@ export class SseReply implements Reply {
   }
 }
 
+/** 2024-11-05: the POST got 202 and every answer travels on the session's one SSE stream. */
+export class StreamReply implements Reply {
+  readonly streaming = true;
+
+  constructor(private readonly stream: SseStream) {}
+
+  get canCarry(): boolean {
+    return this.stream.isOpen;
+  }
+
+  answer(_key: string, json: string, onDrain: () => void): boolean {
+    return this.stream.send(json, onDrain);
+  }
+
+  carry(json: string, onDrain: () => void): boolean {
+    return this.stream.send(json, onDrain);
+  }
+
+  forget(): void {}
+}
+
 export class JsonReply implements Reply {
   readonly streaming = false;
   readonly canCarry = false;
@@ -57,6 +79,8 @@ export class JsonReply implements Reply {
     private readonly keys: string[],
     private readonly batch: boolean,
     private readonly cancelledBody: (key: string) => string,
+    /** The HTTP status of the finished body (2026-07-28 answers "method not found" with 404). */
+    private readonly statusOf: (body: string) => number = () => 200,
   ) {}
 
   answer(key: string, json: string): boolean {
@@ -77,7 +101,7 @@ export class JsonReply implements Reply {
     if (this.answers.size < this.keys.length || this.res.writableEnded) return;
     const parts = this.keys.map((k) => this.answers.get(k) ?? '');
     const body = this.batch ? `[${parts.join(',')}]` : (parts[0] ?? '');
-    this.res.writeHead(200, { ...this.headers, 'content-type': 'application/json' });
+    this.res.writeHead(this.statusOf(body), { ...this.headers, 'content-type': 'application/json' });
     this.res.end(body);
   }
 }

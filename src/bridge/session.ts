@@ -115,6 +115,10 @@ export class Session implements ClientSession {
       const c = classify(m);
       if (c?.kind === 'request' && reply) {
         const key = idKey(c.id);
+        if (!this.live) {
+          reply.answer(key, errorMessage(c.id, BridgeError.childExited, 'The stdio MCP server is not running'), () => undefined);
+          continue;
+        }
         const timer = setTimeout(() => this.timeout(key), this.limits.requestTimeoutMs);
         const p: Pending = { reply, timer, id: c.id };
         if (c.progressToken !== undefined) p.progressToken = c.progressToken;
@@ -123,11 +127,14 @@ export class Session implements ClientSession {
         // The server will not answer a cancelled request: stop holding the client's stream for it.
         this.settle(idKey(c.cancels), (p) => p.reply.forget(idKey(p.id)));
       }
-      const line = JSON.stringify(m);
-      this.count('to_child', line);
-      this.child.write(line);
+      this.write(JSON.stringify(m));
     }
     this.armIdle();
+  }
+
+  private write(line: string): void {
+    this.count('to_child', line);
+    this.child.write(line);
   }
 
   addPostStream(reply: Reply): void {
@@ -208,7 +215,10 @@ export class Session implements ClientSession {
     if (this.fanOut) {
       const streams = this.fanOut();
       for (const s of streams) this.send(s, json);
-      if (streams.length === 0) this.metrics.dropped.inc({ reason: 'no_stream' });
+      if (streams.length > 0) return;
+      this.metrics.dropped.inc({ reason: 'no_stream' });
+      // A server request nobody can answer would leave the child waiting: it gets an error at once.
+      if (c.kind === 'request') this.write(errorMessage(c.id, BridgeError.unavailable, 'No client stream is open to carry this request'));
       return;
     }
     const post = [...this.streams].reverse().find((r) => r.canCarry);

@@ -2,6 +2,7 @@
 // view with its own Mcp-Session-Id and GET stream; its request ids (and progress tokens) are rewritten
 // to ids unique towards the child and mapped back on the way out, so two sessions using id 1 never
 // collide. The child's first initialize result is cached and answered to every later initialize.
+// 2026-07-28 requests use the same machinery with a view per HTTP request (modern.ts).
 import type { Logger } from 'pino';
 import type { ChildSpec } from './child.js';
 import { BridgeError, classify, idKey } from './jsonrpc.js';
@@ -17,8 +18,35 @@ interface Mapping {
   initialize: boolean;
 }
 
-type Message = Record<string, unknown>;
+export type Message = Record<string, unknown>;
 const noop = (): void => undefined;
+
+/** The newest session-era revision: what the bridge asks for when it initializes a child itself. */
+const BRIDGE_INITIALIZE_VERSION = '2025-11-25';
+
+/** A reply nobody reads over HTTP: the bridge's own request to the child (its initialize). */
+class CallbackReply implements Reply {
+  readonly streaming = false;
+  readonly canCarry = false;
+  constructor(private readonly done: (json: string | undefined) => void) {}
+  answer(_key: string, json: string): boolean {
+    this.done(json);
+    return true;
+  }
+  carry(): boolean {
+    return true;
+  }
+  forget(): void {
+    this.done(undefined);
+  }
+}
+
+export interface ViewOptions {
+  /** One HTTP request's view (2026-07-28): its opening and end are logged at debug only. */
+  ephemeral?: boolean;
+  /** Changes each answer the child gives this view before it goes to the client. */
+  decorate?: (answer: Message) => void;
+}
 
 /** One POST's reply as the child sees it: internal ids in, the client's ids out. */
 class MappedReply implements Reply {
@@ -83,8 +111,8 @@ export class SharedChild {
     void this.core.ended.then(() => Promise.all([...this.views].map((v) => v.end('exited', 'the shared child exited'))));
   }
 
-  open(id: string): SharedSession {
-    const view = new SharedSession(id, this, this.limits, this.logger.child({ session: id }));
+  open(id: string, options: ViewOptions = {}): SharedSession {
+    const view = new SharedSession(id, this, this.limits, this.logger.child({ session: id }), options);
     this.views.add(view);
     void view.ended.then(() => this.views.delete(view));
     return view;
@@ -114,6 +142,25 @@ export class SharedChild {
     for (const w of waiters) w(rest);
   }
 
+  /**
+   * The child's initialize result, for clients that send no initialize (2026-07-28): the cached one,
+   * else the bridge initializes the child itself (as a client with no capabilities: it cannot carry
+   * server requests to a client that has no session) and sends `notifications/initialized`.
+   */
+  initialize(): Promise<Message> {
+    return new Promise((resolve) => {
+      if (this.answerInitialize(resolve)) return;
+      this.initWaiters?.push(resolve);
+      const reply = new CallbackReply((json) => {
+        const answer = json === undefined ? undefined : (JSON.parse(json) as Message);
+        if (answer && 'result' in answer && this.takeInitialized()) this.core.fromClient([{ jsonrpc: '2.0', method: 'notifications/initialized' }], undefined);
+        this.initialized(answer);
+      });
+      const params = { protocolVersion: BRIDGE_INITIALIZE_VERSION, capabilities: {}, clientInfo: { name: 'mcpgw-bridge', version: '1' } };
+      this.core.fromClient([{ jsonrpc: '2.0', id: this.nextId(), method: 'initialize', params }], reply);
+    });
+  }
+
   /** Only the first session's `notifications/initialized` reaches the child: it was initialized once. */
   takeInitialized(): boolean {
     if (this.initializedSent) return false;
@@ -137,9 +184,10 @@ export class SharedSession implements ClientSession {
     private readonly shared: SharedChild,
     private readonly limits: SessionLimits,
     private readonly log: Logger,
+    private readonly options: ViewOptions = {},
   ) {
     this.ended = new Promise((r) => (this.resolveEnded = r));
-    this.log.info('shared session opened');
+    this.log[options.ephemeral ? 'debug' : 'info']('shared session opened');
     this.armIdle();
   }
 
@@ -173,6 +221,7 @@ export class SharedSession implements ClientSession {
       reply &&
       new MappedReply(reply, ids, (m, answer) => {
         this.inFlight.delete(m.clientKey);
+        if (answer) this.options.decorate?.(answer);
         if (m.initialize) this.shared.initialized(answer);
         this.armIdle();
       });
@@ -239,7 +288,7 @@ export class SharedSession implements ClientSession {
     this.shared.core.abandon([...this.inFlight.values()], BridgeError.childExited, `MCP session ended (${message})`);
     this.getStream?.end();
     this.getStream = undefined;
-    this.log.info({ reason }, 'shared session ended');
+    this.log[this.options.ephemeral ? 'debug' : 'info']({ reason }, 'shared session ended');
     this.resolveEnded();
     return this.ended;
   }

@@ -10,7 +10,7 @@ export class SseStream {
   private readonly keepalive: NodeJS.Timeout;
 
   constructor(private readonly res: ServerResponse, headers: Record<string, string>, onClose: () => void) {
-    res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive' });
+    res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.flushHeaders();
     this.keepalive = setInterval(() => this.isOpen && res.write(': keepalive\n\n'), KEEPALIVE_MS).unref();
     res.once('close', () => {
@@ -25,9 +25,9 @@ export class SseStream {
   }
 
   /** False when the socket is backed up: the caller pauses its source until `drain`. */
-  send(json: string, onDrain: () => void): boolean {
+  send(json: string, onDrain: () => void, event = 'message'): boolean {
     if (!this.isOpen) return true;
-    const ok = this.res.write(`event: message\ndata: ${json}\n\n`);
+    const ok = this.res.write(`event: ${event}\ndata: ${json}\n\n`);
     if (!ok) {
       // Resume on drain, or when the client goes away with the socket still full.
       let called = false;

@@ -11,7 +11,7 @@ export type Admission = { ok: true; session: ClientSession } | { ok: false; reas
 export class SessionTable {
   private readonly sessions = new Map<string, ClientSession>();
   private draining = false;
-  /** Shared mode's one child; a new one starts when a session opens after it exited. */
+  /** Shared mode's one child (else the child of 2026-07-28 requests); a new one starts after it exited. */
   private shared: SharedChild | undefined;
 
   constructor(
@@ -40,8 +40,7 @@ export class SessionTable {
     if (this.draining) return { ok: false, reason: 'draining' };
     let session: ClientSession;
     if (this.sharedMode) {
-      if (!this.shared?.core.live) this.shared = new SharedChild(this.spec, this.limits, this.metrics, this.logger);
-      session = this.shared.open(randomUUID());
+      session = this.sharedChild().open(randomUUID());
     } else {
       if (this.sessions.size >= this.maxSessions) return { ok: false, reason: 'at_capacity' };
       session = new Session(randomUUID(), this.spec, this.limits, this.metrics, this.logger);
@@ -50,6 +49,20 @@ export class SessionTable {
     // The child's exit ends the session whatever caused it; the next request for it gets 404.
     void session.ended.then(() => this.sessions.delete(session.id));
     return { ok: true, session };
+  }
+
+  /**
+   * The child 2026-07-28 requests go to. That revision has no session, so there is nothing to give a
+   * child of its own: the shared child in `--shared` mode, else one child kept for those requests
+   * (not counted against the session cap).
+   */
+  modern(): { ok: true; child: SharedChild } | { ok: false; reason: 'draining' } {
+    return this.draining ? { ok: false, reason: 'draining' } : { ok: true, child: this.sharedChild() };
+  }
+
+  private sharedChild(): SharedChild {
+    if (!this.shared?.core.live) this.shared = new SharedChild(this.spec, this.limits, this.metrics, this.logger);
+    return this.shared;
   }
 
   /** Only a session whose child still runs: an ended one is as gone as one never made. */
@@ -65,7 +78,7 @@ export class SessionTable {
   async drain(graceMs: number): Promise<void> {
     this.draining = true;
     const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline && [...this.sessions.values()].some((s) => s.busy)) {
+    while (Date.now() < deadline && (this.shared?.core.busy || [...this.sessions.values()].some((s) => s.busy))) {
       await new Promise((r) => setTimeout(r, Math.min(100, Math.max(1, deadline - Date.now()))));
     }
     const why = 'the bridge is shutting down';

@@ -37,7 +37,8 @@ export function controlGrpcService(deps: ControlGrpcDeps): grpc.UntypedServiceIm
         (err: unknown) => {
           const known = controlErrorOf(err);
           if (!known) deps.logger.error({ method: name, err: (err as Error).message }, 'control call failed');
-          else if (known.code === 'UNAUTHENTICATED' || known.code === 'PERMISSION_DENIED') deps.logger.warn({ method: name, code: known.code }, 'control call refused');
+          // Per call, like other refusals: debug, so a caller without the token cannot flood the log.
+          else if (known.code === 'UNAUTHENTICATED' || known.code === 'PERMISSION_DENIED') deps.logger.debug({ method: name, code: known.code }, 'control call refused');
           const e = known ?? new ControlError('INTERNAL', 'internal error');
           callback({ code: GRPC_CODE[e.code], details: e.message });
         },

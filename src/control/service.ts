@@ -13,8 +13,8 @@ export interface ControlDeps {
   pods: PodDirectory;
   drains: DrainMarks;
   registry: SessionRegistry;
-  /** Present when limits are configured. */
-  limiter?: Limiter;
+  /** The running limiter; undefined when no limits are configured. */
+  limiter: () => Limiter | undefined;
   logger: Logger;
   now: () => number;
 }
@@ -193,8 +193,9 @@ export class ControlService {
   // ---- tenants ----
 
   private limiter(): Limiter {
-    if (!this.deps.limiter) throw new ControlError('FAILED_PRECONDITION', 'no limits are configured');
-    return this.deps.limiter;
+    const limiter = this.deps.limiter();
+    if (!limiter) throw new ControlError('FAILED_PRECONDITION', 'no limits are configured');
+    return limiter;
   }
 
   async quota(tenant: string): Promise<TenantUsage> {

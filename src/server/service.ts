@@ -179,7 +179,7 @@ export class GatewayService {
     const deps = { get gateway() { return (service.runtime as Runtime).gateway; }, metrics: this.metrics, logger: this.logger, observer };
     this.metrics.registerReadiness(async () => (await this.notReadyReasons()).length === 0);
     // The control API (gRPC and HTTP /v1) and /admin are views of one ControlService.
-    const control = new ControlService({ catalog: () => this.options.catalog ?? live, pods, drains, registry, logger: this.logger, now, get limiter() { return service.runtime?.limiter; } });
+    const control = new ControlService({ catalog: () => this.catalog, pods, drains, registry, logger: this.logger, now, limiter: () => service.runtime?.limiter });
     // Servers with a `deploy` block (ApplyServer, register_server) go through the provisioning registrar.
     const registrar = registrarFor(c, control, this.logger, this.options.provisioningKubeConfig);
     const methods = withDeploy(controlMethods(control), registrar);
@@ -226,7 +226,7 @@ export class GatewayService {
 
   /** The running configuration: what the control API lists and changes. Undefined before serve(). */
   get catalog(): ConfigCatalog | undefined {
-    return this.live;
+    return this.options.catalog ?? this.live;
   }
 
   /** Live reload of the file source (a watch event or SIGHUP). */

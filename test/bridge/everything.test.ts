@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateMessageRequestSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { EVERYTHING, INITIALIZE, connect, metric, post, startTestBridge, until, type TestBridge } from './harness.js';
+import { EVERYTHING, INITIALIZE, connect, metric, post, startTestBridge, text, until, type TestBridge } from './harness.js';
 
 describe('bridge with server-everything (stdio)', () => {
   let bridge: TestBridge;
@@ -111,6 +111,21 @@ describe('bridge with server-everything (stdio)', () => {
     const body = JSON.parse(r.text) as Array<{ id: unknown; result: { content: Array<{ text: string }> } }>;
     assert.deepEqual(body.map((m) => [m.id, m.result.content[0]?.text]), [['b', 'Echo: two'], [7, 'Echo: one']]);
     await fetch(bridge.url, { method: 'DELETE', headers: h });
+  });
+
+  it('each session-era revision: initialize with it, then calls carrying it in MCP-Protocol-Version; an unknown one is 400', async () => {
+    for (const revision of ['2025-03-26', '2025-06-18', '2025-11-25']) {
+      const init = await post(bridge.url, INITIALIZE(1, revision), { accept: 'application/json' });
+      assert.equal(JSON.parse(init.text).result.protocolVersion, revision, 'the stdio server agreed to the revision');
+      const h = { 'mcp-session-id': init.headers.get('mcp-session-id') ?? '', 'mcp-protocol-version': revision, accept: 'application/json' };
+      assert.equal((await post(bridge.url, { jsonrpc: '2.0', method: 'notifications/initialized' }, h)).status, 202);
+      const r = await post(bridge.url, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { message: revision } } }, h);
+      assert.equal(text(JSON.parse(r.text).result), `Echo: ${revision}`);
+      const unknown = await post(bridge.url, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, { ...h, 'mcp-protocol-version': '1999-01-01' });
+      assert.equal(unknown.status, 400);
+      assert.equal(JSON.parse(unknown.text).error.data.requested, '1999-01-01');
+      await fetch(bridge.url, { method: 'DELETE', headers: h });
+    }
   });
 
   it('one child per session; DELETE ends it and the session id then gets 404', async () => {

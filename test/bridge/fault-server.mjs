@@ -15,8 +15,9 @@ server.tool('slow', { ms: z.number() }, ({ ms }) => {
   process.stderr.write('fault-server: slow call started\n');
   return new Promise((r) => setTimeout(() => r(text(`slept ${ms} ms`)), ms));
 });
-server.tool('hang', {}, () => {
+server.tool('hang', {}, (_args, extra) => {
   process.stderr.write('fault-server: hang call started\n');
+  extra.signal.addEventListener('abort', () => process.stderr.write('fault-server: hang call cancelled\n'));
   return new Promise(() => undefined);
 });
 server.tool('crash', {}, async () => {

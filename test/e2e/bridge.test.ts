@@ -1,17 +1,19 @@
 // Two `mcpgw bridge` pods (server-everything over stdio) behind envoy-sim with mcpgw pinning sessions:
-// every call of a session reaches the bridge, and so the child process, that answered its initialize.
+// every call of a session reaches the bridge, and so the child process, that answered its initialize;
+// 2026-07-28 clients (no session) spread over both; 2024-11-05 SSE streams keep their POSTs on one pod.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { GatewayService } from '../../src/server/index.js';
 import { createLogger } from '../../src/telemetry/index.js';
 import { EnvoySim } from '../envoy-sim/index.js';
+import { connectLegacySseClient, connectModernClient } from '../fixtures/index.js';
 import { EVERYTHING, connect, post, startTestBridge, type TestBridge } from '../bridge/harness.js';
 import { AFFINITY, pinningConfig } from './pinning.js';
 import { MCPGW_MAX_REQUESTS_PER_CONNECTION, meshWiring } from './stack.js';
 
-/** The bridge pod a session's child runs in: each pod passes its own POD_NAME to its children. */
-async function podOf(client: Awaited<ReturnType<typeof connect>>['client']): Promise<string> {
+/** The bridge pod a call's child runs in: each pod passes its own POD_NAME to its children. */
+async function podOf(client: { callTool(req: { name: string; arguments: Record<string, unknown> }): Promise<unknown> }): Promise<string> {
   const r = (await client.callTool({ name: 'get-env', arguments: {} })) as { content: Array<{ text: string }> };
   return (JSON.parse(r.content[0]?.text ?? '{}') as Record<string, string>).POD_NAME ?? '';
 }
@@ -24,7 +26,7 @@ describe('bridge pods behind envoy-sim with mcpgw pinning', () => {
 
   before(async () => {
     bridges = await Promise.all(
-      ['bridge-a', 'bridge-b'].map((name) => startTestBridge(EVERYTHING, ['--pass-env', 'POD_NAME'], { ...process.env, POD_NAME: name })),
+      ['bridge-a', 'bridge-b'].map((name) => startTestBridge(EVERYTHING, ['--legacy-sse', '--pass-env', 'POD_NAME'], { ...process.env, POD_NAME: name })),
     );
     const hostKeys = bridges.map((b) => `127.0.0.1:${b.port}`);
     const sink = new Writable({ write: (_c, _e, cb) => cb() });
@@ -64,5 +66,23 @@ describe('bridge pods behind envoy-sim with mcpgw pinning', () => {
       assert.equal(r.status, 404, 'a deleted session is gone through the mesh too');
     }
     assert.equal(seen.size, 2, 'both bridge pods got sessions');
+  });
+
+  it('2026-07-28 clients through the mesh: no session to pin, requests spread over both pods, each answered by that pod\'s pooled child', async () => {
+    const { client } = await connectModernClient(url);
+    const served = new Set<string>();
+    for (let i = 0; i < 24 && served.size < 2; i++) served.add(await podOf(client));
+    assert.deepEqual([...served].sort(), ['bridge-a', 'bridge-b']);
+    await client.close();
+  });
+
+  it('2024-11-05 HTTP+SSE (--legacy-sse) through the mesh: every POST of a stream reaches the pod holding it', async () => {
+    for (let i = 0; i < 4; i++) {
+      const { client } = await connectLegacySseClient(`${sim.url}/sse`);
+      const home = await podOf(client);
+      assert.ok(home.startsWith('bridge-'), home);
+      for (let j = 0; j < 4; j++) assert.equal(await podOf(client), home);
+      await client.close();
+    }
   });
 });
