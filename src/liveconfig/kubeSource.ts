@@ -10,8 +10,11 @@ import type { ChangedItem, DeclaredServer } from './compose.js';
 import { MCPSERVER, declaredServer, type Condition, type McpServerObject } from './mcpServer.js';
 
 export interface KubernetesTarget {
-  setKubernetes(ref: string, server: DeclaredServer | undefined): Promise<{ ok: true; overriddenBy?: ChangedItem } | { ok: false; problems: ConfigProblem[] }>;
-  version(): string;
+  setKubernetes(ref: string, server: DeclaredServer | undefined): Promise<{ ok: true } | { ok: false; problems: ConfigProblem[] }>;
+  /** Where the server of this name comes from now. */
+  originOf(name: string): ChangedItem | undefined;
+  /** Called after every applied change (a server of another source may now take precedence). */
+  onApplied(listener: () => void): () => void;
 }
 
 export interface McpServerWatchOptions {
@@ -30,9 +33,14 @@ interface Seen {
   spec: string;
 }
 
+type Written = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
+
 interface Outcome {
-  accepted: Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
-  ready: Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
+  accepted: Written;
+  /** For a refusal; an accepted spec's readiness is read from the running configuration when written. */
+  ready?: Written;
+  /** The accepted server's name. */
+  server?: string;
   /** A valid spec refused for a reason outside it (a claim taken by another server): retried on later changes. */
   retry?: DeclaredServer;
 }
@@ -49,6 +57,7 @@ export class McpServerWatch {
   private readonly served = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
   private listedAll = false;
+  private readonly stopApplied: () => void;
 
   constructor(private readonly o: McpServerWatchOptions) {
     this.api = o.kubeConfig.makeApiClient(CustomObjectsApi);
@@ -74,6 +83,8 @@ export class McpServerWatch {
           onError: (err) => o.onError?.(err),
         }),
     );
+    // Another source's server of the same name changes this resource's readiness, not its spec.
+    this.stopApplied = o.target.onApplied(() => this.schedule());
   }
 
   /** Resolves once every scope has been listed and handled; rejects on a fatal first list (RBAC, no CRD). */
@@ -89,6 +100,7 @@ export class McpServerWatch {
   }
 
   async stop(): Promise<void> {
+    this.stopApplied();
     this.abort.abort();
     await Promise.all(this.reflectors.map((r) => r.stopped()));
     await this.chain.catch(() => undefined);
@@ -136,13 +148,17 @@ export class McpServerWatch {
     const r = await this.o.target.setKubernetes(ref, server);
     if (!r.ok) return { ...this.refusal(ref, reasonOf(r.problems), r.problems), retry: server };
     this.served.add(ref);
-    const version = this.o.target.version();
-    return {
-      accepted: { type: 'Accepted', status: 'True', reason: 'Accepted', message: `valid; part of configuration version ${version}` },
-      ready: r.overriddenBy
-        ? { type: 'Ready', status: 'False', reason: 'Overridden', message: `a server of the same name from ${r.overriddenBy.source} ${r.overriddenBy.ref} takes precedence` }
-        : { type: 'Ready', status: 'True', reason: 'Serving', message: `served under configuration version ${version}` },
-    };
+    // No version in the messages: every replica writes the same words, so they never fight over the status.
+    return { accepted: { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'the spec is valid and part of the running configuration' }, server: server.name };
+  }
+
+  private readiness(ref: string, outcome: Outcome): Written {
+    if (outcome.ready) return outcome.ready;
+    const origin = outcome.server !== undefined ? this.o.target.originOf(outcome.server) : undefined;
+    if (origin && (origin.source !== 'kubernetes' || origin.ref !== ref)) {
+      return { type: 'Ready', status: 'False', reason: 'Overridden', message: `a server of the same name from ${origin.source} ${origin.ref} takes precedence` };
+    }
+    return { type: 'Ready', status: 'True', reason: 'Serving', message: 'requests are decided by this spec' };
   }
 
   private refusal(ref: string, reason: string, problems: readonly ConfigProblem[]): Outcome {
@@ -161,7 +177,7 @@ export class McpServerWatch {
     const generation = obj.metadata?.generation;
     const old = obj.status?.conditions ?? [];
     const at = new Date().toISOString();
-    const conditions = [outcome.accepted, outcome.ready].map((c): Condition => {
+    const conditions = [outcome.accepted, this.readiness(ref, outcome)].map((c): Condition => {
       const prior = old.find((p) => p.type === c.type);
       return { ...c, ...(generation !== undefined ? { observedGeneration: generation } : {}), lastTransitionTime: prior && prior.status === c.status ? prior.lastTransitionTime : at };
     });

@@ -27,6 +27,9 @@ export class LiveConfig implements ConfigCatalog {
   private queue: Promise<unknown> = Promise.resolve();
   private stopWatch?: () => void;
   private apiRead = false;
+  private readonly appliedListeners = new Set<() => void>();
+  /** The stored API servers as last read. */
+  private lastRead = '';
 
   constructor(
     file: GatewayConfig,
@@ -55,6 +58,16 @@ export class LiveConfig implements ConfigCatalog {
 
   server(name: string): ServerEntry | undefined {
     return this.entryOf(name);
+  }
+
+  originOf(name: string): ChangedItem | undefined {
+    return this.current.origins.get(name);
+  }
+
+  /** Calls `listener` after every applied change. Returns the unsubscribe. */
+  onApplied(listener: () => void): () => void {
+    this.appliedListeners.add(listener);
+    return () => void this.appliedListeners.delete(listener);
   }
 
   /**
@@ -131,7 +144,7 @@ export class LiveConfig implements ConfigCatalog {
    * An MCPServer appeared, changed (`server`) or went away (undefined). Resolves with the outcome for
    * its status: ok, or the problems that kept it (and its previous version, if any, keeps serving).
    */
-  async setKubernetes(ref: string, server: DeclaredServer | undefined): Promise<{ ok: true; overriddenBy?: ChangedItem } | { ok: false; problems: ConfigProblem[] }> {
+  async setKubernetes(ref: string, server: DeclaredServer | undefined): Promise<{ ok: true } | { ok: false; problems: ConfigProblem[] }> {
     return this.enqueue(async () => {
       const item: ChangedItem = { source: 'kubernetes', ref };
       const kubernetes = new Map(this.sources.kubernetes);
@@ -147,9 +160,7 @@ export class LiveConfig implements ConfigCatalog {
         return { ok: true as const };
       }
       const r = await this.change({ ...this.sources, kubernetes }, item);
-      if (!r.ok) return { ok: false as const, problems: r.problems };
-      const origin = server && this.current.origins.get(server.name);
-      return origin && (origin.source !== 'kubernetes' || origin.ref !== ref) ? { ok: true as const, overriddenBy: origin } : { ok: true as const };
+      return r.ok ? { ok: true as const } : { ok: false as const, problems: r.problems };
     });
   }
 
@@ -164,10 +175,30 @@ export class LiveConfig implements ConfigCatalog {
       return;
     }
     await this.enqueue(async () => {
-      const api = new Map([...stored].map(([name, item]) => [name, { name, item }]));
-      if (JSON.stringify([...api]) !== JSON.stringify([...this.sources.api])) await this.change({ ...this.sources, api }, { source: 'api', ref: 'store' });
+      const all = new Map([...stored].map(([name, item]) => [name, { name, item }]));
+      // Compared with what was last read, so a stored entry this replica refuses is logged once, not every re-read.
+      const read = JSON.stringify([...all].sort(([a], [b]) => a.localeCompare(b)));
+      if (read !== this.lastRead && JSON.stringify([...all]) !== JSON.stringify([...this.sources.api])) await this.change({ ...this.sources, api: this.acceptable(all) }, { source: 'api', ref: 'store' });
+      this.lastRead = read;
       this.apiRead = true;
     });
+  }
+
+  /**
+   * The stored servers this replica can serve: all of them normally; when the set does not validate
+   * here (written by another version, or clashing with this replica's file), each one that does not
+   * fit is left out and logged, so one bad entry never holds back the others.
+   */
+  private acceptable(all: Map<string, DeclaredServer>): Map<string, DeclaredServer> {
+    if (compose({ ...this.sources, api: all }).ok) return all;
+    const kept = new Map<string, DeclaredServer>();
+    for (const [name, d] of [...all].sort(([a], [b]) => a.localeCompare(b))) {
+      const item: ChangedItem = { source: 'api', ref: name };
+      const r = compose({ ...this.sources, api: new Map(kept).set(name, d) }, item);
+      if (r.ok) kept.set(name, d);
+      else this.refused('api', item, r.problems);
+    }
+    return kept;
   }
 
   /** Composes, validates and activates; the sources change only once the new runtime serves. */
@@ -207,6 +238,7 @@ export class LiveConfig implements ConfigCatalog {
     this.deps.metrics.running(r.version);
     this.deps.metrics.reloads.inc({ source: item.source, result: 'applied' });
     this.deps.logger.info({ version: r.version, previous: before.version, source: item.source, ref: item.ref, added, changed, removed }, 'configuration applied');
+    for (const l of this.appliedListeners) l();
     return { ok: true, result: 'applied' };
   }
 

@@ -105,4 +105,16 @@ describe('live configuration: MCPServer resources', () => {
     assert.equal(catalog.server('other'), undefined);
     assert.equal(kube.mcpServer('team-b', 'other')?.['status'], undefined);
   });
+
+  it('a server of the same name applied through the API takes precedence: Ready=False Overridden, until it is deleted', async () => {
+    await until(() => conditions('marker')['Ready']?.reason === 'Serving', 'marker serving');
+    await catalog.applyServer({ name: 'marker', match: { hosts: ['marker.test'], pathPrefix: '/mcp' }, tools: { deny: ['echo'] } });
+    await until(() => conditions('marker')['Ready']?.reason === 'Overridden', 'marker overridden');
+    assert.equal(conditions('marker')['Ready']?.message, 'a server of the same name from api marker takes precedence');
+    assert.equal(conditions('marker')['Accepted']?.status, 'True');
+    assert.equal(await statusOf(gw, 'marker.test', '/mcp'), 403);
+    await catalog.deleteServer('marker');
+    await until(() => conditions('marker')['Ready']?.reason === 'Serving', 'marker serving again');
+    assert.equal(await statusOf(gw, 'marker.test', '/mcp'), 200);
+  });
 });

@@ -3,6 +3,7 @@
 // converges the same way. Both end on the same configuration version.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { until } from '../e2e/mesh.js';
 import { startGateway, testConfig, type RunningGateway } from '../grpc/harness.js';
 import { startRedis, type RedisProcess } from '../support/redis.js';
@@ -46,6 +47,23 @@ describe('live configuration: two replicas on Redis', () => {
     } finally {
       await c.close();
     }
+  });
+
+  it('a stored server a replica cannot serve is left out and logged; the others still converge', async () => {
+    const raw = new Redis(redis.url);
+    try {
+      await raw.hset('live:config:servers', 'broken', JSON.stringify({ name: 'broken', match: { hosts: ['mcp.test'], pathPrefix: '/mcp' } }));
+    } finally {
+      raw.disconnect();
+    }
+    await a.service.catalog!.applyServer(server('notes', 'notes.test'));
+    await until(async () => (await statusOf(b, 'notes.test', '/mcp')) === 200, 'replica b serves notes', 5000);
+    assert.equal(await statusOf(b, 'wiki.test', '/mcp'), 200);
+    assert.equal(b.service.catalog!.server('broken'), undefined);
+    assert.match(b.logs.join(''), /already claimed by server/);
+    await a.service.catalog!.deleteServer('notes');
+    const cleanup = new Redis(redis.url);
+    await cleanup.hdel('live:config:servers', 'broken').finally(() => cleanup.disconnect());
   });
 
   it('a delete on the other replica converges back (404 on both)', async () => {
