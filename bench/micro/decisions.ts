@@ -10,7 +10,7 @@ import { CHECK_HOOK } from '../../src/authz/index.js';
 import { requestView } from '../../src/core/index.js';
 import { Limiter } from '../../src/limits/index.js';
 import { MemorySessionRegistry, RedisSessionRegistry, type SessionRegistry } from '../../src/sessions/index.js';
-import { MemoryStore, RedisStore, type Store } from '../../src/store/index.js';
+import { MemoryStore, RedisStore } from '../../src/store/index.js';
 import { timeEach, type LatencySummary } from '../histogram.js';
 import { BenchIssuer, type TokenAlg } from '../identity.js';
 import { TOOLS_CALL_BODY, requestHeaders } from '../messages.js';
@@ -120,7 +120,7 @@ async function redisCounters(store: RedisStore): Promise<RedisCounters> {
 export async function limitsBench(o: { store: 'memory' | 'redis'; url?: string; counts: number[]; samples: number; keyPrefix?: string }): Promise<LimitsCase[]> {
   const out: LimitsCase[] = [];
   for (const n of o.counts) {
-    const store: Store = o.store === 'redis' ? new RedisStore({ url: o.url!, keyPrefix: `${o.keyPrefix ?? 'bench-limits:'}${n}:`, logger: silentLogger, commandTimeoutMs: 5000 }) : new MemoryStore();
+    const store = o.store === 'redis' ? new RedisStore({ url: o.url!, keyPrefix: `${o.keyPrefix ?? 'bench-limits:'}${n}:`, logger: silentLogger, commandTimeoutMs: 5000 }) : new MemoryStore();
     if (store instanceof RedisStore) await connectStore(store);
     const config: GatewayConfig = benchConfig(3, { limits: benchLimits(n) });
     const limiter = n > 0 ? new Limiter({ limits: config.limits, replicas: config.limiting.replicas, headers: config.limiting.headers, sessionTtlSeconds: config.sessions.ttlSeconds }, { store, logger: silentLogger }) : undefined;

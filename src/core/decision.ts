@@ -1,6 +1,6 @@
 // Decisions are values: what to tell Envoy, independent of ext_authz or ext_proc wire shapes.
 import { jsonRpcErrorBody, type McpRefusal } from '../mcp/index.js';
-import type { ListRequestId, McpMessage, Visibility } from '../mcp/index.js';
+import type { ListRequestId, McpMessage } from '../mcp/index.js';
 import type { HeaderToSet } from './header.js';
 import type { Principal } from './identityPort.js';
 
@@ -47,10 +47,13 @@ export interface LimitHold {
   anomaly?: AnomalyFlag;
 }
 
+/** A list result to filter: what the caller may see is worked out from these when the result is read. */
 export interface ListPlan {
+  server: string;
   method: string;
   requestId: ListRequestId;
-  visible: Visibility;
+  /** The caller the list is filtered for (absent: anonymous). */
+  principal?: Principal;
 }
 
 export interface Deny {
@@ -79,6 +82,11 @@ export type Subject = Pick<McpMessage, 'id' | 'params'>;
 export type Decision = (Allow | Deny | Respond) & { subject?: Subject };
 
 export const JSON_CONTENT_TYPE: HeaderToSet = { name: 'content-type', value: 'application/json' };
+
+/** A refusal with `Retry-After` when the client should simply try again. */
+export function refusedWith(r: McpRefusal, summary: RequestSummary, retryAfter?: number): Deny {
+  return denyWith(r, summary, retryAfter === undefined ? [] : [{ name: 'retry-after', value: String(retryAfter) }]);
+}
 
 export function denyWith(r: McpRefusal, summary: RequestSummary, extraHeaders: readonly HeaderToSet[] = []): Deny {
   return { kind: 'deny', status: r.status, headers: [JSON_CONTENT_TYPE, ...extraHeaders], body: jsonRpcErrorBody(r), reason: r.reason, summary };

@@ -18,15 +18,19 @@ import {
   type McpMessage,
   type McpRefusal,
   type Revision,
+  type Visibility,
 } from '../mcp/index.js';
 import { PRM_PATH, ServerAccess, type AccessRefusal } from './access.js';
+import type { Clock } from './clock.js';
 import type { Authenticator, Principal } from './identityPort.js';
 import type { Limiter, LimitLease, LimitVerdict } from './limitPort.js';
 import { limitRefusal } from './limitRefusal.js';
 import { carriesBody, checkMethod } from './httpMethod.js';
-import { JSON_CONTENT_TYPE, denyWith, type Allow, type Decision, type Deny, type HeaderToSet, type LimitHold, type ListPlan, type RequestSummary, type Respond } from './decision.js';
+import { JSON_CONTENT_TYPE, denyWith, refusedWith, type Allow, type Decision, type Deny, type HeaderToSet, type LimitHold, type ListPlan, type RequestSummary, type Respond } from './decision.js';
 import { MCP_METHOD_HEADER, MCP_NAME_HEADER, MCP_PRINCIPAL_HEADER, MCP_SCOPES_HEADER, MCP_TENANT_HEADER, ownedHeaderMutation } from './ownedHeaders.js';
-import type { SessionPinning } from './pinning.js';
+import type { PinnedServer, ResponseView, SessionPinning } from './pinning.js';
+import { ResponsePhase, type ResponseDecision, type ResponsePlan, type UpstreamResponse } from './response.js';
+import type { BodyNeed, BodyReader } from './responseBody.js';
 import type { HttpRequestView } from './request.js';
 import { ServerTable, hostOf, type CompiledServer } from './servers.js';
 
@@ -49,6 +53,7 @@ export interface UpstreamCredentials {
 
 export interface GatewayDeps {
   pinning?: SessionPinning;
+  now?: Clock;
   authenticator?: Authenticator;
   credentials?: UpstreamCredentials;
   limiter?: Limiter;
@@ -59,6 +64,8 @@ interface ServerEntry {
   access: ServerAccess;
   /** Client credentials that must not reach this upstream. */
   strip: readonly string[];
+  /** What session pinning needs to know of the server, built once. */
+  pinned: PinnedServer;
 }
 
 export class Gateway {
@@ -68,6 +75,7 @@ export class Gateway {
   private readonly rejectUnmatched: boolean;
   /** Envoy runs a hook that sees every request's body and response (config `extProc`). */
   private readonly responseHookRuns: boolean;
+  private readonly response: ResponsePhase;
 
   constructor(
     config: GatewayConfig,
@@ -77,6 +85,11 @@ export class Gateway {
     this.limits = config.requests;
     this.rejectUnmatched = config.unmatchedRequests === 'reject';
     this.responseHookRuns = config.extProc;
+    this.response = new ResponsePhase({
+      ...(deps.pinning ? { pinning: deps.pinning } : {}),
+      bindLimits: (leases, id) => this.bindLimits(leases, id),
+      visibility: (plan) => this.visibility(plan),
+    });
     const credentialHeaders = ['authorization', 'dpop', config.identity.apiKeyHeader];
     for (const s of config.servers) {
       const server = this.servers.byName(s.name);
@@ -85,12 +98,9 @@ export class Gateway {
         server,
         access: new ServerAccess(s, config.identity, deps.authenticator),
         strip: s.upstream.passAuthorization ? [] : credentialHeaders,
+        pinned: { name: s.name, affinityHeader: s.affinity.header, mode: s.affinity.mode, recovery: s.recovery },
       });
     }
-  }
-
-  get pinning(): SessionPinning | undefined {
-    return this.deps.pinning;
   }
 
   /**
@@ -135,7 +145,7 @@ export class Gateway {
     summarize(summary, messages);
     if (messages.length === 1) seen.single = messages[0];
 
-    const identified = await access.identify(view, view.verified ?? trustedPrincipal(view));
+    const identified = await access.identify(view, view.verified ?? trustedPrincipal(view, this.deps.now ?? Date.now));
     if ('refusal' in identified) return this.refuseAccess(identified, summary);
     const principal = identified.principal;
     if (principal) summary.principal = principal.id;
@@ -153,14 +163,14 @@ export class Gateway {
       const pinning = this.deps.pinning;
       if (pinning) {
         const pinned = await pinning.pinRequest({
-          server: { name: server.name, affinityHeader: server.config.affinity.header, mode: server.config.affinity.mode, recovery: server.config.recovery },
+          server: entry.pinned,
           view,
           revision,
           messages,
-          upstreamHeaders: [...allow.setHeaders],
+          upstreamHeaders: allow.setHeaders,
           ...(principal ? { principal: principal.id } : {}),
         });
-        if ('refusal' in pinned) return this.refuse(pinned.refusal, summary, pinned.retryAfter);
+        if ('refusal' in pinned) return refusedWith(pinned.refusal, summary, pinned.retryAfter);
         if (pinned.affinity) {
           allow.setHeaders.push(pinned.affinity);
           allow.removeHeaders = allow.removeHeaders.filter((h) => h !== pinned.affinity?.name);
@@ -215,6 +225,12 @@ export class Gateway {
     return { hold };
   }
 
+  /** What a list plan's caller may see on its server: its policy and the server's tool list. */
+  private visibility(plan: ListPlan): Visibility {
+    const entry = this.entries.get(plan.server);
+    return entry ? entry.access.visibility(plan.principal, entry.server.toolAllowed) : () => true;
+  }
+
   /** Gives back what a request held in the limits (its response ended, or nobody will see it end). Never rejects. */
   async releaseLimits(leases: readonly LimitLease[]): Promise<void> {
     const limiter = this.deps.limiter;
@@ -222,14 +238,22 @@ export class Gateway {
   }
 
   /** The session a response named takes over the request's session-cap reservations. Never rejects. */
-  async bindLimits(leases: readonly LimitLease[], sessionId: string): Promise<void> {
+  private async bindLimits(leases: readonly LimitLease[], sessionId: string): Promise<void> {
     const limiter = this.deps.limiter;
     if (limiter && leases.length) await Promise.all(leases.map((l) => limiter.bindSession(l, sessionId)));
   }
 
-  /** A refusal as a Deny, with `Retry-After` when the client should simply try again. */
-  refuse(r: McpRefusal, summary: RequestSummary, retryAfter?: number): Deny {
-    return denyWith(r, summary, retryAfter === undefined ? [] : [{ name: 'retry-after', value: String(retryAfter) }]);
+  /**
+   * Decides what happens to a response (only a hook that sees responses asks): session bindings and
+   * losses, list filtering, what of the body to read, or a replacement answer.
+   */
+  decideResponse(plan: ResponsePlan, res: UpstreamResponse): Promise<ResponseDecision> {
+    return this.response.decide(plan, res);
+  }
+
+  /** Reads the response body a response decision asked for; one reader per response. */
+  readResponseBody(plan: ResponsePlan, need: BodyNeed, res: ResponseView): BodyReader {
+    return this.response.reader(plan, need, res);
   }
 
   /**
@@ -302,7 +326,7 @@ export class Gateway {
     return parsed.messages;
   }
 
-  /** ext_authz is the only hook and Envoy did not send the whole body: refuse, saying why. */
+  /** No hook will read the body (ext_authz alone, and Envoy did not send it whole): refuse, saying why. */
   private unreadBody(view: HttpRequestView): McpRefusal {
     if (view.bodyPartial) return tooLarge(this.limits.maxBodyBytes);
     if (carriesBody(view) === false) return noBody();
@@ -323,13 +347,13 @@ export class Gateway {
 }
 
 /** The principal ext_authz verified, if Envoy forwarded it; malformed metadata is ignored (re-verify). */
-function trustedPrincipal(view: HttpRequestView): Principal | undefined {
+function trustedPrincipal(view: HttpRequestView, now: Clock): Principal | undefined {
   const raw = view.envoy?.verifiedPrincipal;
   if (!raw) return undefined;
   try {
     const p = JSON.parse(raw) as Principal;
     if (typeof p.id !== 'string' || !Array.isArray(p.scopes)) return undefined;
-    return p.expiresAt !== undefined && p.expiresAt <= Date.now() ? undefined : p;
+    return p.expiresAt !== undefined && p.expiresAt <= now() ? undefined : p;
   } catch {
     return undefined;
   }
@@ -348,13 +372,18 @@ function listPlan(messages: readonly McpMessage[], access: ServerAccess, server:
   const [only] = messages;
   if (messages.length !== 1 || !only?.method || only.kind !== 'request' || !isFilteredList(only.method)) return undefined;
   if (!access.hasPolicy && !server.filtersTools) return undefined;
-  return { method: only.method, requestId: only.id ?? null, visible: access.visibility(principal, server.toolAllowed) };
+  return { server: server.name, method: only.method, requestId: only.id ?? null, ...(principal ? { principal } : {}) };
 }
 
+/** Methods (and the name of a single named request) for metrics and logs; a single message needs no set. */
 function summarize(summary: RequestSummary, messages: McpMessage[]): void {
+  const [only] = messages;
+  if (messages.length === 1 && only) {
+    summary.method = only.method ?? 'response';
+    if (only.name !== undefined) summary.name = only.name;
+    return;
+  }
   const methods = [...new Set(messages.map((m) => m.method).filter((m): m is string => m !== undefined))];
   if (methods.length) summary.method = methods.join(',');
   else if (messages.length) summary.method = 'response';
-  const [only] = messages;
-  if (messages.length === 1 && only?.name !== undefined) summary.name = only.name;
 }

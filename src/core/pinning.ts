@@ -1,6 +1,7 @@
 // Session pinning: which affinity header value a request carries, and what its response teaches us
 // (ARCHITECTURE.md, "Sessions and pod pinning"). Every lost session is a 404, never another pod.
 import { LRUCache } from 'lru-cache';
+import type { Clock } from './clock.js';
 import type { HeaderToSet } from './header.js';
 import type { HttpRequestView } from './request.js';
 import {
@@ -59,7 +60,7 @@ export interface PinningDeps {
   /** Session recovery (servers with recovery.mode reinitialize): the handshake replay and its lock. */
   handshake?: SessionHandshake;
   recoveryLock?: RecoveryLock;
-  now?: () => number;
+  now?: Clock;
 }
 
 export interface PinnedServer {
@@ -99,7 +100,7 @@ export interface PinRequest {
   revision: Revision;
   messages: readonly McpMessage[];
   principal?: string;
-  /** Headers mcpgw injects towards the pod (identity, credentials): a replayed handshake carries them too. */
+  /** Headers mcpgw injects towards the pod (identity, credentials): a replayed handshake carries them too (copied only then). */
   upstreamHeaders?: readonly HeaderToSet[];
 }
 
@@ -113,9 +114,12 @@ export interface ResponseView {
   upstreamAddress?: string;
 }
 
-/** What the response phase asks of the adapter. */
+/** How much of a response body must be seen at once: `whole` (a JSON result or error to read), or `chunks` as they pass (SSE, long streams). */
+export type BodyRead = 'whole' | 'chunks';
+
+/** What pinning makes of a response: let it pass (reading its body first when only the body can tell), or replace it. */
 export type ResponseStep =
-  | { kind: 'continue'; readBody?: 'BUFFERED' | 'STREAMED'; setHeaders?: HeaderToSet[] }
+  | { kind: 'continue'; readBody?: BodyRead; setHeaders?: HeaderToSet[] }
   | { kind: 'replace'; refusal: McpRefusal; retryAfter?: number };
 
 const RETRY_AFTER_SECONDS = 5;
@@ -154,7 +158,7 @@ function misrouted(b: SessionBinding, res: ResponseView): boolean {
 }
 
 export class SessionPinning {
-  private readonly now: () => number;
+  private readonly now: Clock;
   /** Recoveries under way in this process: concurrent requests of one session join the same one. */
   private readonly recovering = new Map<string, Promise<SessionBinding | undefined>>();
   /**
@@ -258,7 +262,8 @@ export class SessionPinning {
       server: r.server,
       authority: r.view.authority,
       path: r.view.path.split('?', 1)[0] ?? '/',
-      headers: r.upstreamHeaders ?? [],
+      // A snapshot: the request's own header list grows after pinning (affinity, trace headers).
+      headers: [...(r.upstreamHeaders ?? [])],
       isInitializedNote: r.messages.length === 1 && r.messages[0]?.method === 'notifications/initialized',
     };
   }
@@ -385,24 +390,24 @@ export class SessionPinning {
       case 'new':
         if (!ok) return { kind: 'continue' };
         if (plan.sessionKind === 'legacy-sse') {
-          return (res.header('content-type') ?? '').includes('text/event-stream') ? { kind: 'continue', readBody: 'STREAMED' } : { kind: 'continue' };
+          return (res.header('content-type') ?? '').includes('text/event-stream') ? { kind: 'continue', readBody: 'chunks' } : { kind: 'continue' };
         }
         return this.bind(plan, res.header('mcp-session-id'), res);
       case 'bound':
         // Only the session's own pod can say its session is gone; another pod's word is a lagging
         // Envoy's misroute, and the session must survive it (docs/operations.md, "Convergence").
         if (misrouted(plan.binding, res)) {
-          if (res.status === 400) return { kind: 'continue', readBody: 'BUFFERED' };
+          if (res.status === 400) return { kind: 'continue', readBody: 'whole' };
           return this.misroute(plan, res.status === 404 ? 'session_not_found' : 'answered');
         }
         if (res.status === 404) return this.lostOnItsPod(plan, false);
-        if (res.status === 400) return { kind: 'continue', readBody: 'BUFFERED' };
+        if (res.status === 400) return { kind: 'continue', readBody: 'whole' };
         if (plan.deleting && ok) this.end(plan.binding, 'deleted');
         // A recovered session: the client keeps seeing its own id.
         if (plan.binding.upstreamId && res.header('mcp-session-id') !== undefined) return { kind: 'continue', setHeaders: [{ name: 'mcp-session-id', value: plan.binding.id }] };
         return { kind: 'continue' };
       case 'task':
-        return ok ? { kind: 'continue', readBody: 'BUFFERED' } : { kind: 'continue' };
+        return ok ? { kind: 'continue', readBody: 'whole' } : { kind: 'continue' };
     }
   }
 

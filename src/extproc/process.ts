@@ -1,14 +1,13 @@
 // ext_proc per-phase work: one function per phase (reference/envoy.md §1.5), each returning the reply,
 // whether the exchange goes on, and what the request now holds. Which phase runs when is decided by
 // the stream's machine (streamState.ts), driven by stream.ts. Headers SEND, request body BUFFERED,
-// response headers SEND, response body NONE unless mcpgw must read it (session pinning, list
-// filtering, limits that end with the body).
-import { requestView, type Decision, type EnvoyFacts, type Gateway, type HookCapabilities, type HttpRequestView } from '../core/index.js';
-import { EXT_AUTHZ_NAMESPACE, VERIFIED_PRINCIPAL_KEY, headerLookup, structString, type ProcessingRequest, type ProcessingResponse } from '../envoy/index.js';
+// response headers SEND, response body NONE unless the core's response decision needs it (session
+// pinning, list filtering, limits that end with the body): its BodyNeed becomes a mode_override.
+import { requestView, type BodyNeed, type Decision, type Deny, type EnvoyFacts, type Gateway, type HookCapabilities, type HttpRequestView, type ResponsePlan } from '../core/index.js';
+import { EXT_AUTHZ_NAMESPACE, VERIFIED_PRINCIPAL_KEY, headerLookup, structString, type BodySendMode, type ProcessingRequest, type ProcessingResponse } from '../envoy/index.js';
 import type { DecisionObserver, GatewayMetrics, Logger, PendingAudit } from '../telemetry/index.js';
-import { listFraming, listReader } from './listReader.js';
 import { RESPONSE_BODY_CONTINUE, denyReply, requestReply, responseBodyReply, responseHeadersReply } from './replies.js';
-import type { BodyReader, BodyStep, Holds, StreamState } from './streamState.js';
+import type { Holds, StreamState } from './streamState.js';
 
 export interface ProcessorDeps {
   gateway: Gateway;
@@ -41,8 +40,8 @@ function envoyFacts(msg: ProcessingRequest): EnvoyFacts {
 
 const NO_HEADERS = (): string | undefined => undefined;
 
-/** Passes the body through untouched; only its end matters (limits released with it). */
-const PASS_THROUGH: BodyReader = async () => ({ kind: 'continue' });
+/** A body the core reads whole is BUFFERED (reference/envoy.md §1.10); one it reads in chunks is STREAMED, never buffered. */
+const SEND_MODE: Record<BodyNeed['read'], BodySendMode> = { whole: 'BUFFERED', chunks: 'STREAMED' };
 
 export class RequestProcessor {
   constructor(private readonly deps: ProcessorDeps) {}
@@ -94,34 +93,19 @@ export class RequestProcessor {
     const started = process.hrtime.bigint();
     const header = headerLookup(msg.response_headers?.headers);
     const upstreamAddress = structString(msg.attributes?.[ATTRIBUTES_KEY], 'upstream.address');
-    const response = { status: Number(header(':status') ?? 0), header, ...(upstreamAddress ? { upstreamAddress } : {}) };
-    const hasBody = msg.response_headers?.end_of_stream !== true;
+    const response = { status: Number(header(':status') ?? 0), header, hasBody: msg.response_headers?.end_of_stream !== true, ...(upstreamAddress ? { upstreamAddress } : {}) };
     const sessionId = header('mcp-session-id');
     this.deps.observer.responded(audit, { status: response.status, ...(upstreamAddress ? { pod: upstreamAddress } : {}), ...(sessionId ? { sessionId } : {}) });
-    if (sessionId && limits) await this.deps.gateway.bindLimits(limits.leases, sessionId);
-    const pinning = this.deps.gateway.pinning;
-    const step = state.pin && pinning ? await pinning.onResponseHeaders(state.pin, response) : undefined;
-    // Limit headers, and the client's own session id over a recovered session's upstream one.
-    const addedHeaders = [...(limits?.responseHeaders ?? []), ...(step?.kind === 'continue' ? (step.setHeaders ?? []) : [])];
+    const plan: ResponsePlan = { summary: state.summary ?? {}, ...(state.pin ? { pin: state.pin } : {}), ...(state.list ? { list: state.list } : {}), ...(limits ? { limits } : {}) };
+    const d = await this.deps.gateway.decideResponse(plan, response);
     let work: Work;
-    if (step?.kind === 'replace') {
-      work = this.replaced(state, step);
-    } else if (hasBody && step?.readBody && state.pin && pinning) {
-      state.readBody = pinning.bodyReader(state.pin, response);
-      work = { reply: responseHeadersReply(step.readBody, false, addedHeaders), outcome: 'continue' };
+    if (d.kind === 'replace') {
+      work = this.replaced(d.answer);
+    } else if (d.body) {
+      state.readBody = this.deps.gateway.readResponseBody(plan, d.body, response);
+      work = { reply: responseHeadersReply(SEND_MODE[d.body.read], d.body.rewrites, d.setHeaders), outcome: 'continue' };
     } else {
-      // Only list results are read, and only as much as their framing needs: JSON whole, SSE per chunk.
-      const framing = hasBody && state.list && response.status === 200 ? listFraming(header('content-type')) : undefined;
-      if (framing && state.list) {
-        state.readBody = listReader(state.list, framing);
-        work = { reply: responseHeadersReply(framing === 'json' ? 'BUFFERED' : 'STREAMED', true, addedHeaders), outcome: 'continue' };
-      } else if (hasBody && limits?.leases.length) {
-        // Concurrency slots are held until the body ends, however long an SSE stream lasts.
-        state.readBody = PASS_THROUGH;
-        work = { reply: responseHeadersReply('STREAMED', false, addedHeaders), outcome: 'continue' };
-      } else {
-        work = { reply: responseHeadersReply(undefined, false, addedHeaders), outcome: 'complete' };
-      }
+      work = { reply: responseHeadersReply(undefined, false, d.setHeaders), outcome: 'complete' };
     }
     this.deps.metrics.observeLatency('ext_proc_response', Number(process.hrtime.bigint() - started) / 1e9);
     return work;
@@ -129,8 +113,8 @@ export class RequestProcessor {
 
   async responseBody(state: StreamState, msg: ProcessingRequest): Promise<Work> {
     const body = msg.response_body;
-    const step: BodyStep = (await state.readBody?.(body?.body ?? Buffer.alloc(0), body?.end_of_stream === true)) ?? { kind: 'continue' };
-    if (step.kind === 'replace') return this.replaced(state, step);
+    const step = (await state.readBody?.(body?.body ?? Buffer.alloc(0), body?.end_of_stream === true)) ?? { kind: 'pass' };
+    if (step.kind === 'replace') return this.replaced(step.answer);
     return { reply: responseBodyReply(step.kind === 'mutate' ? step.body : undefined), outcome: body?.end_of_stream ? 'complete' : 'continue' };
   }
 
@@ -178,9 +162,8 @@ export class RequestProcessor {
     return pending ? { d, audit: pending } : { d };
   }
 
-  /** The pinning or list reader replaced the response (a lost session's 404): mcpgw's last word. */
-  private replaced(state: StreamState, step: Extract<BodyStep, { kind: 'replace' }>): Work {
-    const d = this.deps.gateway.refuse(step.refusal, state.summary ?? {}, step.retryAfter);
+  /** The core replaced the response (a lost session's 404): mcpgw's last word. */
+  private replaced(d: Deny): Work {
     this.deps.logger.debug({ hook: 'ext_proc_response', reason: d.reason, status: d.status, ...d.summary }, 'response replaced');
     return { reply: denyReply(d), outcome: 'complete' };
   }

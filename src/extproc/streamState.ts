@@ -3,8 +3,7 @@
 // reply it is computing, and `transition` is the only place a phase changes. Every way out leads to
 // `closed`, whose entry releases what the request holds; a decision that finishes after the stream
 // closed releases its own holds there too (the closed × outcome rows).
-import type { EnvoyFacts, LimitHold, ListPlan, PinPlan, RequestSummary, ResponseStep } from '../core/index.js';
-import type { Principal } from '../identity/index.js';
+import type { BodyReader, EnvoyFacts, LimitHold, ListPlan, PinPlan, Principal, RequestSummary } from '../core/index.js';
 import type { PendingAudit } from '../telemetry/index.js';
 
 export const PHASES = [
@@ -135,11 +134,6 @@ export function transition(phase: Phase, event: StreamEvent): Transition {
       return SPURIOUS;
   }
 }
-
-/** What a response-body reader asks: pass on, replace this chunk, or replace the whole response. */
-export type BodyStep = ResponseStep | { kind: 'mutate'; body: Uint8Array };
-
-export type BodyReader = (chunk: Uint8Array, endOfStream: boolean) => Promise<BodyStep>;
 
 /** What the request holds until it ends: each is given back exactly once, by the exit. */
 export interface Holds {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { LeasedEntry, Limiter as LimiterPort, LimitLease } from '../core/index.js';
-import { RedisStore, type Store } from '../store/index.js';
+import type { MemoryStore, RedisStore } from '../store/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { anomalyParams, type AnomalyParams } from './anomaly.js';
 import { compileLimit, counterKey, type CompiledLimit } from './compile.js';
@@ -17,9 +17,12 @@ import { RedisEngine } from './redisEngine.js';
 import type { AnomalyFlag, LimitRequest, LimitsOptions, LimitUsage, LimitVerdict, TenantUsage, UnavailablePolicy } from './types.js';
 import { ANOMALY_LIMIT, validateLimits } from './validate.js';
 
+/** Where counters can live, told apart by `kind`: a new kind of store fails to compile until it has an engine. */
+export type CounterStore = MemoryStore | RedisStore;
+
 export interface LimiterDeps {
   /** MemoryStore: counters in this process. RedisStore: counters shared by every replica. */
-  store: Store;
+  store: CounterStore;
   logger: Logger;
   /** ms since epoch. Tests only: without it the store's clock decides (Redis TIME). */
   now?: () => number;
@@ -70,13 +73,17 @@ export class Limiter implements LimiterPort {
     }
     const clock = deps.now ?? Date.now;
     this.fallback = new MemoryEngine(clock, opts.memoryCounters);
-    if (deps.store instanceof RedisStore) {
-      this.engine = new RedisEngine(deps.store);
-      this.memoryEngines = [this.fallback];
-    } else {
-      const memory = new MemoryEngine(clock, opts.memoryCounters);
-      this.engine = memory;
-      this.memoryEngines = [memory];
+    switch (deps.store.kind) {
+      case 'redis':
+        this.engine = new RedisEngine(deps.store);
+        this.memoryEngines = [this.fallback];
+        break;
+      case 'memory': {
+        const memory = new MemoryEngine(clock, opts.memoryCounters);
+        this.engine = memory;
+        this.memoryEngines = [memory];
+        break;
+      }
     }
   }
 

@@ -6,7 +6,7 @@ import type { GatewayConfig } from '../config/index.js';
 import { Gateway, type SessionPinning } from '../core/index.js';
 import { Authenticator, MemoryReplayCache } from '../identity/index.js';
 import { Limiter, type LimitMetrics } from '../limits/index.js';
-import { RedisReplayCache, RedisStore, type Store } from '../store/index.js';
+import { RedisReplayCache, RedisStore, type MemoryStore } from '../store/index.js';
 import type { Logger, SecretsGuard } from '../telemetry/index.js';
 import { InjectedCredentials } from './credentials.js';
 
@@ -20,7 +20,7 @@ export interface Runtime {
 }
 
 export interface RuntimeDeps {
-  store: Store;
+  store: MemoryStore | RedisStore;
   pinning: SessionPinning;
   logger: Logger;
   now: () => number;
@@ -67,6 +67,7 @@ export class Runtimes {
     }
     const gateway = new Gateway(config, {
       pinning: deps.pinning,
+      now: deps.now,
       credentials,
       ...(authenticator ? { authenticator } : {}),
       ...(limiter ? { limiter } : {}),

@@ -4,7 +4,6 @@ import { MAX_HANDSHAKE_CHARS, isValidSessionId, type SessionBinding, type Sessio
 
 export { MAX_HANDSHAKE_CHARS, isValidSessionId } from '../core/index.js';
 
-const VISIBLE_ASCII = /^[\x21-\x7e]{1,256}$/;
 const KINDS: ReadonlySet<string> = new Set<SessionKind>(['streamable', 'legacy-sse', 'task']);
 
 /** Malformed input to a registry (a binding field, a cursor, a limit). */
@@ -14,7 +13,8 @@ export class SessionInputError extends TypeError {
 
 /** Server names separate key parts with ":" and list entries with " ", so neither may appear. */
 export function isValidServerName(server: unknown): server is string {
-  return typeof server === 'string' && VISIBLE_ASCII.test(server) && !server.includes(':');
+  // Same characters as a session id.
+  return isValidSessionId(server) && !server.includes(':');
 }
 
 export function assertValidBinding(b: SessionBinding): void {

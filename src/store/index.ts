@@ -7,7 +7,7 @@ export { LuaScript } from './luaScript.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { RedisStore } from './redisStore.js';
-import { MemoryStore, type Store } from './store.js';
+import { MemoryStore } from './store.js';
 
 /** What a store needs from the running process rather than from config. */
 export interface StoreContext {
@@ -20,7 +20,7 @@ export interface StoreContext {
  * Builds the configured store and, for Redis, starts connecting without waiting (readiness pings
  * it). Redis uses the context (its connection state is logged); memory ignores it.
  */
-export function createStore(config: GatewayConfig['store'], context: StoreContext): Store {
+export function createStore(config: GatewayConfig['store'], context: StoreContext): MemoryStore | RedisStore {
   switch (config.kind) {
     case 'memory':
       return new MemoryStore();

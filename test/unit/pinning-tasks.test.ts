@@ -42,7 +42,7 @@ describe('SessionPinning: 2026-07-28 tasks', () => {
     assert.ok('plan' in r && r.plan.kind === 'task');
     const plan = r.plan;
     const response = { status: 200, header: (n: string) => (n === 'content-type' ? 'text/event-stream' : undefined), upstreamAddress: '10.0.0.2:8080' };
-    assert.deepEqual(await pinning.onResponseHeaders(plan, response), { kind: 'continue', readBody: 'BUFFERED' });
+    assert.deepEqual(await pinning.onResponseHeaders(plan, response), { kind: 'continue', readBody: 'whole' });
     const body = Buffer.from(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: 2, result: { task: { taskId: 'task-42', status: 'working' } } })}\n\n`);
     assert.deepEqual(await pinning.bodyReader(plan, response)(body, true), { kind: 'continue' });
 
