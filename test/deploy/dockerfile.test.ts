@@ -173,15 +173,17 @@ describe('the supported Node.js runtime', () => {
     assert.ok(satisfies([imageMajor, 0, 0], pkg.engines.node), `the image's Node ${imageMajor} is outside engines ${pkg.engines.node}`);
   });
 
-  test('every dependency in the lockfile accepts every supported Node line (no EBADENGINE there)', () => {
-    const lock = JSON.parse(readText('package-lock.json')) as { packages: Record<string, { engines?: { node?: string } | string[] }> };
+  // Runtime dependencies run on every supported line; devDependencies only in the build stage, on the image's line.
+  test('every runtime dependency accepts every supported Node line, every dev dependency the image line (no EBADENGINE there)', () => {
+    const lock = JSON.parse(readText('package-lock.json')) as { packages: Record<string, { dev?: boolean; engines?: { node?: string } | string[] }> };
     const minimum = Number(/^>=(\d+)$/.exec(pkg.engines.node)?.[1]);
     assert.ok(minimum >= 22, `engines.node ${pkg.engines.node}: the oldest supported line must be an LTS still maintained`);
     const lines: Array<[number, number, number]> = [];
     for (let major = minimum; major <= imageMajor; major += 2) lines.push([major, 0, 0]);
     const refusing = Object.entries(lock.packages).flatMap(([name, p]) => {
       const range = !Array.isArray(p.engines) ? p.engines?.node : undefined;
-      return range ? lines.filter((v) => !satisfies(v, range)).map((v) => `${name || '(root)'} needs ${range}, not ${v[0]}`) : [];
+      const checked = p.dev ? lines.filter((v) => v[0] === imageMajor) : lines;
+      return range ? checked.filter((v) => !satisfies(v, range)).map((v) => `${name || '(root)'} needs ${range}, not ${v[0]}`) : [];
     });
     assert.deepEqual(refusing, []);
   });
