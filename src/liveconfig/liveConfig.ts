@@ -5,7 +5,7 @@
 import { problemLine, type ConfigResult, type GatewayConfig } from '../config/index.js';
 import type { Logger } from '../telemetry/index.js';
 import type { ApiServerStore } from './apiStore.js';
-import { ConfigMetrics } from './metrics.js';
+import type { ConfigMetrics } from './metrics.js';
 import { ConfigRejected, type ConfigCatalog, type ConfigProblem, type ConfigSourceKind, type ServerEntry } from './catalog.js';
 import { compose, liveParts, type ChangedItem, type Composed, type DeclaredServer, type Sources } from './compose.js';
 

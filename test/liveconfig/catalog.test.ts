@@ -69,6 +69,17 @@ describe('live configuration: the API source', () => {
     assert.equal(await statusOf(gw, 'mcp.test', '/mcp'), 200);
   });
 
+  it('a file change to a restart-only setting is logged and ignored; the rest of it applies', async () => {
+    const changed = testConfig({ listen: { grpc: '127.0.0.1:1', http: '127.0.0.1:2' }, servers: [{ name: 'files', match: { hosts: ['mcp.test'], pathPrefix: '/mcp' }, tools: { deny: ['echo'] } }] });
+    assert.equal(await gw.service.reloadFile({ ok: true, config: changed }), 'applied');
+    assert.match(gw.logs.join(''), /"settings":\["listen"\].*these settings only change on restart/);
+    assert.equal(await statusOf(gw, 'mcp.test', '/mcp'), 403);
+    assert.equal(await gw.service.reloadFile({ ok: true, config: changed }), 'unchanged');
+    assert.equal(await gw.service.reloadFile({ ok: false, problems: ['servers.0.name: required'] }), 'rejected');
+    assert.equal(await gw.service.reloadFile({ ok: true, config: testConfig() }), 'applied');
+    assert.equal(await statusOf(gw, 'mcp.test', '/mcp'), 200);
+  });
+
   it('an API server of a file server\'s name takes precedence until it is deleted', async () => {
     await catalog.applyServer(server('files', 'mcp.test', { tools: { deny: ['echo'] } }));
     assert.equal(catalog.server('files')?.origin.source, 'api');

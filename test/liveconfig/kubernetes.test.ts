@@ -35,7 +35,7 @@ describe('live configuration: MCPServer resources', () => {
 
   before(async () => {
     kube = await startFakeKube();
-    const config = testConfig({ kubernetes: { mcpServers: { enabled: true, namespaces: [NS] } } });
+    const config = testConfig({ kubernetes: { mcpServers: { enabled: true, namespaces: [NS, 'team-c'] } } });
     gw = await startGateway(config, { mcpServersKubeConfig: kube.kubeConfig() });
     catalog = gw.service.catalog!;
     await until(async () => (await fetch(`${gw.httpBase}/readyz`)).status === 200, 'ready once MCPServers are listed');
@@ -104,6 +104,16 @@ describe('live configuration: MCPServer resources', () => {
     await until(() => catalog.server('marker') !== undefined, 'marker served');
     assert.equal(catalog.server('other'), undefined);
     assert.equal(kube.mcpServer('team-b', 'other')?.['status'], undefined);
+  });
+
+  it('a server name another namespace already declares is refused as NameConflict', async () => {
+    kube.upsertMcpServer('team-c', mcpServer('marker', { match: { hosts: ['other-marker.test'], pathPrefix: '/mcp' } }));
+    const status = () => ((kube.mcpServer('team-c', 'marker')?.['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((c) => c.type === 'Accepted');
+    await until(() => status()?.status === 'False', 'team-c/marker refused');
+    assert.equal(status()?.reason, 'NameConflict');
+    assert.equal(status()?.message, 'metadata.name: server name "marker" is already declared by MCPServer team-a/marker');
+    assert.equal(await statusOf(gw, 'other-marker.test', '/mcp'), 404);
+    kube.deleteMcpServer('team-c', 'marker');
   });
 
   it('a server of the same name applied through the API takes precedence: Ready=False Overridden, until it is deleted', async () => {

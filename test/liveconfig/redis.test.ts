@@ -25,7 +25,7 @@ describe('live configuration: two replicas on Redis', () => {
     await redis?.stop();
   });
 
-  it('an apply on one replica is served by the other, under the same version', async () => {
+  it('an apply on one replica is served by the other, under the same version', async (t) => {
     assert.equal(await statusOf(b, 'wiki.test', '/mcp'), 404);
     const started = Date.now();
     await a.service.catalog!.applyServer(server('wiki', 'wiki.test', { tools: { deny: ['erase_*'] } }));
@@ -34,7 +34,8 @@ describe('live configuration: two replicas on Redis', () => {
     assert.equal(await statusOf(b, 'wiki.test', '/mcp', 'erase_all'), 403);
     assert.equal(b.service.catalog!.server('wiki')?.origin.source, 'api');
     assert.equal(b.service.catalog!.version(), a.service.catalog!.version());
-    // Informational: the issue asks for about a second; the re-read every 10 s is only the fallback.
+    // The issue asks for about a second; the re-read every 10 s is only the fallback for lost announcements.
+    t.diagnostic(`replica b served the applied server ${tookMs} ms after the apply began`);
     assert.ok(tookMs < 5000, `converged in ${tookMs} ms`);
   });
 
