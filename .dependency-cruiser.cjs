@@ -1,6 +1,8 @@
 // The module layering of src/ (docs/architecture.md, "Layers"), enforced by
 // test/unit/architecture.test.ts. Type-only imports count: a type cycle is still a cycle.
 const ADAPTERS = '(authz|extproc|control)';
+/** Built on the control service (a view of it, like its gRPC and HTTP ones): above the adapters, below the wiring. */
+const CONTROL_VIEWS = '(management|provision)';
 /** Libraries that do I/O or start machinery: the core must not pull them in, even indirectly. */
 const IO_PACKAGES = 'node_modules/(ioredis|@kubernetes/client-node|prom-client|@opentelemetry|pino|@grpc)';
 
@@ -67,8 +69,15 @@ module.exports = {
       name: 'only-server-wires-adapters',
       severity: 'error',
       comment: 'Adapters sit on top: only src/server (and the CLI above it) uses them.',
-      from: { path: '^src/', pathNot: [`^src/${ADAPTERS}/`, '^src/(server|cli)/'] },
+      from: { path: '^src/', pathNot: [`^src/${ADAPTERS}/`, `^src/${CONTROL_VIEWS}/`, '^src/(server|cli)/'] },
       to: { path: `^src/${ADAPTERS}/` },
+    },
+    {
+      name: 'only-server-wires-control-views',
+      severity: 'error',
+      comment: 'The management endpoint and provisioning use the control service; only src/server (and the CLI) uses them in turn.',
+      from: { path: '^src/', pathNot: [`^src/${CONTROL_VIEWS}/`, '^src/(server|cli)/'] },
+      to: { path: `^src/${CONTROL_VIEWS}/` },
     },
     {
       name: 'nothing-imports-the-wiring',

@@ -8,6 +8,7 @@ import { adminSchema, affinitySchema, endpointsSchema, recoverySchema, redisStor
 import { authSchema, identitySchema, policySchema, upstreamSchema } from './security.js';
 import { limitingSchema, limitsSchema } from './limits.js';
 import { auditSchema, tracingSchema } from './telemetry.js';
+import { checkManagementIssuer, managementSchema, provisioningSchema } from './management.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -200,6 +201,8 @@ export const gatewayConfigSchema = z
     identity: identitySchema.prefault({}).describe('Who may call: token issuers and API keys, shared by every server.'),
     sessions: sessionsSchema.prefault({}).describe('Session lifetimes and draining, for every server.'),
     admin: adminSchema.prefault({}).describe('Who may use the control API (gRPC, HTTP /v1) and /admin: drain pods, list sessions, apply servers.'),
+    management: managementSchema.prefault({}).describe('The management MCP endpoint at /mcp on the HTTP port (docs/management.md).'),
+    provisioning: provisioningSchema.prefault({}).describe('Deploying registered MCP servers onto Kubernetes (docs/management.md).'),
     requests: requestsSchema.prefault({}).describe('Limits on request bodies, checked before any parsing work.'),
     unmatchedRequests: z
       .enum(['reject', 'pass'])
@@ -216,5 +219,6 @@ export const gatewayConfigSchema = z
       .describe('Upstream MCP servers, matched by host and path prefix. At least one.'),
   })
   .superRefine(checkLimitsNeedResponse)
+  .superRefine(checkManagementIssuer)
   .readonly()
   .describe('mcp-mesh-gateway (mcpgw) configuration.');

@@ -6,7 +6,7 @@ import { integer } from './fields.js';
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 const HEADER_NAME = /^[a-z0-9][a-z0-9-]*$/;
 
-const url = (what: string) =>
+export const url = (what: string) =>
   z.string().refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), { error: (iss) => `${what} must be an http(s) URL, got ${JSON.stringify(iss.input)}` });
 
 const issuerSchema = z

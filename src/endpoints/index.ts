@@ -9,7 +9,7 @@ export {
   type KubernetesEndpointsOptions,
 } from './kubernetes.js';
 export { loadKubeConfig } from './kubeConfig.js';
-export { KubeRequestError, kubeCall, type ListResult, type WatchedKind } from './kubeRequest.js';
+export { KubeRequestError, kubeCall, kubeErrorReason, type ListResult, type WatchedKind } from './kubeRequest.js';
 export { Reflector, type ReflectorOptions } from './reflector.js';
 export type { RetryOptions } from './backoff.js';
 export { hostKey, parseHostKey } from './hostKey.js';

@@ -57,7 +57,7 @@ export async function call<T>(kind: WatchedKind, signal: AbortSignal, fn: (o: Co
   try {
     return await fn(abortableBy(AbortSignal.any([signal, AbortSignal.timeout(LIST_TIMEOUT_MS)])));
   } catch (err) {
-    throw err instanceof ApiException ? new KubeRequestError(kind, err.code, err, apiReason(err)) : new KubeRequestError(kind, undefined, err);
+    throw new KubeRequestError(kind, err instanceof ApiException ? err.code : undefined, err);
   }
 }
 
@@ -68,18 +68,4 @@ function abortableBy(signal: AbortSignal): ConfigurationOptions {
     post: (res) => new Observable(Promise.resolve(res)),
   };
   return { middleware: [middleware], middlewareMergeStrategy: 'append' };
-}
-
-/** The API server's Status message when there is one. */
-function apiReason(err: ApiException<unknown>): string {
-  const body: unknown = err.body;
-  if (typeof body === 'string') {
-    try {
-      const status = JSON.parse(body) as { message?: unknown };
-      if (typeof status.message === 'string') return status.message;
-    } catch {
-      return body.slice(0, 200) || 'no body';
-    }
-  }
-  return 'no message';
 }

@@ -11,7 +11,7 @@ export class KubeRequestError extends Error {
     readonly kind: WatchedKind,
     readonly status: number | undefined,
     cause: unknown,
-    reason = reasonOf(cause),
+    reason = kubeErrorReason(cause),
   ) {
     super(`${kind}: ${status !== undefined ? `HTTP ${status}: ` : ''}${reason}`, { cause });
     this.name = 'KubeRequestError';
@@ -30,7 +30,17 @@ export const watchPaths = {
   pods: (ns: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`,
 };
 
-function reasonOf(err: unknown): string {
+/** Why a Kubernetes call failed: the API server's Status message when it sent one, else the error's own. */
+export function kubeErrorReason(err: unknown): string {
+  const body: unknown = (err as { body?: unknown } | null | undefined)?.body;
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { message?: unknown };
+      if (typeof status.message === 'string') return status.message;
+    } catch {
+      return body.slice(0, 200) || 'no body';
+    }
+  }
   if (err instanceof Error) return err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
   return String(err);
 }

@@ -39,7 +39,7 @@ export interface Composed {
 export type ComposeResult = ({ ok: true } & Composed) | { ok: false; problems: ConfigProblem[] };
 
 /** Settings that only take effect on restart; a file change to them is logged and otherwise ignored. */
-export const RESTART_ONLY = ['listen', 'log', 'shutdown', 'store', 'extProc', 'audit', 'tracing', 'sessions', 'admin', 'requests', 'kubernetes'] as const;
+export const RESTART_ONLY = ['listen', 'log', 'shutdown', 'store', 'extProc', 'audit', 'tracing', 'sessions', 'admin', 'requests', 'kubernetes', 'management', 'provisioning'] as const;
 
 interface Placed {
   name: string;

@@ -1,5 +1,6 @@
 // The running mcpgw: owns the gRPC and operations listeners, the store, the session registry and the
 // endpoint watches; starts them in serve(), stops them in close().
+import type { KubeConfig } from '@kubernetes/client-node';
 import { parseListenAddress, type ConfigResult, type GatewayConfig } from '../config/index.js';
 import { SessionPinning } from '../core/index.js';
 import { ConfigMetrics, LiveConfig, apiServerStore, createMcpServerWatch, type ConfigCatalog, type McpServerWatch } from '../liveconfig/index.js';
@@ -10,6 +11,8 @@ import { RedisStore, createStore, type Store } from '../store/index.js';
 import { LimitMetrics } from '../limits/index.js';
 import { AuditLog, DecisionObserver, GatewayMetrics, SecretsGuard, startTracing, type DecisionTracing, type Logger } from '../telemetry/index.js';
 import { CONTROL_SERVICE, ControlService, adminTokenDigest, controlGrpcService, controlHttpHandler, controlMethods, loadControlProtos } from '../control/index.js';
+import { startManagement, type ManagementEndpoint } from '../management/index.js';
+import { registrarFor, withDeploy } from '../provision/index.js';
 import { adminHandler } from './admin.js';
 import { GrpcListener, grpcMessageLimit } from './grpcServer.js';
 import { allowedClientsInterceptor, grpcTlsCredentials, peerNames } from './grpcTls.js';
@@ -35,8 +38,12 @@ export interface ServiceOptions {
   configPath?: string;
   /** Test seam: the kubeconfig MCPServer resources are watched with (a fake API server). */
   mcpServersKubeConfig?: Awaited<ReturnType<typeof loadKubeConfig>>;
-  /** Test seam: a catalog the control API uses instead of the running configuration. */
+  /** Test seam: a catalog the control API uses instead of the live configuration. */
   catalog?: ConfigCatalog;
+  /** Test seam: the Kubernetes API provisioning deploys servers through. */
+  provisioningKubeConfig?: () => KubeConfig;
+  /** Reported as the management endpoint's serverInfo.version. */
+  version?: string;
 }
 
 const STORE_PING_TIMEOUT_MS = 1000;
@@ -60,6 +67,7 @@ export class GatewayService {
   private mcpServersListed = true;
   private audit?: AuditLog;
   private tracing?: DecisionTracing;
+  private management?: ManagementEndpoint;
   private storeAnswered = false;
   private shuttingDown = false;
 
@@ -174,8 +182,10 @@ export class GatewayService {
     const deps = { get gateway() { return (service.runtime as Runtime).gateway; }, metrics: this.metrics, logger: this.logger, observer };
     this.metrics.registerReadiness(async () => (await this.notReadyReasons()).length === 0);
     // The control API (gRPC and HTTP /v1) and /admin are views of one ControlService.
-    const control = new ControlService({ catalog: () => this.catalog, pods, drains, registry, logger: this.logger, now, limiter: () => this.runtime?.limiter });
-    const methods = controlMethods(control);
+    const control = new ControlService({ catalog: () => this.catalog, pods, drains, registry, logger: this.logger, now, limiter: () => service.runtime?.limiter });
+    // Servers with a `deploy` block (ApplyServer, register_server) go through the provisioning registrar.
+    const registrar = await registrarFor(c, control, this.logger, this.options.provisioningKubeConfig);
+    const methods = withDeploy(controlMethods(control), registrar);
     const tokenSha256 = adminTokenDigest(c.admin.tokenSha256, process.env.MCPGW_ADMIN_TOKEN);
     const adminCredentials = { ...(tokenSha256 ? { tokenSha256 } : {}), identities: c.admin.identities ?? [] };
     this.grpc = new GrpcListener(deps, {
@@ -186,7 +196,10 @@ export class GatewayService {
 
     const admin = adminHandler({ control, logger: this.logger, ...(tokenSha256 ? { tokenSha256 } : {}) });
     const v1 = controlHttpHandler({ methods, credentials: { ...(tokenSha256 ? { tokenSha256 } : {}) }, logger: this.logger });
-    this.ops = new OpsListener({ notReadyReasons: () => this.notReadyReasons() }, this.metrics.registry, (req, res, url) => v1(req, res, url) || admin(req, res, url));
+    const management = c.management.enabled
+      ? (this.management = await startManagement({ config: c, control, methods, registrar, audit: this.audit, logger: this.logger, now, version: this.options.version ?? '0', ...(tokenSha256 ? { adminToken: tokenSha256 } : {}), ...(this.options.fetch ? { fetch: this.options.fetch } : {}) }))
+      : undefined;
+    this.ops = new OpsListener({ notReadyReasons: () => this.notReadyReasons() }, this.metrics.registry, (req, res, url) => v1(req, res, url) || admin(req, res, url) || (management?.handler(req, res, url) ?? false));
     pods.start();
     await drains.start();
     live.start();
@@ -307,6 +320,7 @@ export class GatewayService {
     await this.ops?.close();
     await this.pods?.stop();
     await this.drains?.stop();
+    await this.management?.stop();
     this.live?.stop();
     await (await this.mcpServers)?.stop();
     await this.runtimes?.stop(this.runtime);

@@ -17,7 +17,7 @@ describe('kustomizations', () => {
 
   test('every expected kustomization exists and renders', () => {
     const dirs = rendered.map((r) => r.dir);
-    for (const d of ['istio/base', 'istio/shapes/gateway-classic', 'istio/shapes/gateway-helm', 'istio/shapes/gateway-api', 'istio/shapes/sidecar', 'istio/shapes/gateway-classic-address-mode', 'istio/overlays/affinity-ring-hash', 'istio/overlays/affinity-maglev', 'istio/examples/mcp-server', 'istio/examples/mcp-server-address-mode', 'istio/examples/ingress-istio', 'istio/examples/ingress-gateway-api', 'istio/examples/redis', 'istio/examples/redis-sentinel', 'istio/examples/redis-cluster', 'istio/examples/jwks-serviceentry', 'istio/examples/stdio-bridge']) {
+    for (const d of ['istio/base', 'istio/shapes/gateway-classic', 'istio/shapes/gateway-helm', 'istio/shapes/gateway-api', 'istio/shapes/sidecar', 'istio/shapes/gateway-classic-address-mode', 'istio/overlays/affinity-ring-hash', 'istio/overlays/affinity-maglev', 'istio/examples/mcp-server', 'istio/examples/mcp-server-address-mode', 'istio/examples/ingress-istio', 'istio/examples/ingress-gateway-api', 'istio/examples/redis', 'istio/examples/redis-sentinel', 'istio/examples/redis-cluster', 'istio/examples/jwks-serviceentry', 'istio/examples/stdio-bridge', 'istio/examples/provisioning']) {
       assert.ok(dirs.includes(d), `${d} is missing (found ${dirs.join(', ')})`);
     }
     for (const r of rendered) assert.ok(r.objects.length > 0, `${r.dir} renders nothing`);

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseLabelSelector, type Labels } from './labelSelector.js';
 import { ObjectStore, type KubeObject, type Resource, type StoreEvent } from './store.js';
+import { fakeWrites, type FakeWrites } from './writes.js';
 
 export interface FakeKubeOptions {
   /** Bearer token clients must send. Default "fake-token". */
@@ -51,6 +52,8 @@ export interface FakeKube {
   /** Old resourceVersions expire: a watch from before now gets 410 Gone. */
   compact(): void;
   close(): Promise<void>;
+  /** Objects created and deleted over HTTP (provisioning: Services, workloads, DestinationRules). */
+  readonly writes: FakeWrites;
 }
 
 const KINDS: Record<Resource, { apiVersion: string; kind: string }> = {
@@ -75,6 +78,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const token = options.token ?? 'fake-token';
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 5000;
   const store = new ObjectStore();
+  const writes = fakeWrites(store, sendJson);
   const requests: RecordedRequest[] = [];
   const watches = new Set<OpenWatch>();
   const failures: { remaining: number; status: number; resource: Resource | undefined }[] = [];
@@ -93,6 +97,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     const isWatch = query.watch === 'true' || query.watch === '1';
     requests.push({ method: req.method ?? 'GET', path: url.pathname, query, watch: isWatch });
     if (req.headers.authorization !== `Bearer ${token}`) return sendStatus(res, 401, 'Unauthorized', 'Unauthorized');
+    if (writes.handle(req, res, url.pathname)) return;
     const route = ROUTES.map((r) => r.exec(url.pathname)?.groups).find(Boolean);
     if (!route || (route.name && !route.ns)) return sendStatus(res, 404, 'NotFound', `the server could not find the requested resource`);
     const resource = route.resource as Resource;
@@ -244,6 +249,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       if (n > 0) failures.push({ remaining: n, status, resource });
     },
     compact: () => store.compact(),
+    writes,
     async close() {
       for (const w of [...watches]) w.res.destroy();
       server.closeAllConnections();
