@@ -52,6 +52,8 @@ test('defaults fill everything except servers', () => {
     ],
     sessions: { ttlSeconds: 86400, drainDeadlineSeconds: 3600, maxInMemory: 1000000 },
     kubernetes: { mcpServers: { enabled: false, namespaces: [], resyncSeconds: 300 } },
+    management: { enabled: false, auth: 'admin' },
+    provisioning: { enabled: false, namespaces: [], requireDigest: true, workload: 'StatefulSet' },
   });
 });
 
