@@ -140,6 +140,11 @@ export interface RedisClusterProcess {
   /** Waits until every slot is served by a reachable master and all live nodes agree the cluster is ok. */
   healthy(timeoutMs?: number): Promise<void>;
   /**
+   * While every master is up: waits until each replica follows its master and has every write the
+   * master acknowledged so far (replication offsets equal), so a failover now loses no acknowledged write.
+   */
+  synced(timeoutMs?: number): Promise<void>;
+  /**
    * Moves a slot to another master the way redis-cli --cluster reshard does (IMPORTING / MIGRATING,
    * MIGRATE key by key, SETSLOT NODE), calling between() after the first key moved, while clients
    * get ASK for moved keys and MOVED once it is done.
@@ -159,6 +164,9 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterProces
     '--cluster-require-full-coverage', 'no',
     // A replica may always take over, however long it was disconnected.
     '--cluster-replica-validity-factor', '0',
+    // Redis 7 delays a replica's first (diskless) sync by 5 s: a replica promoted before it would
+    // hold nothing, which is a real loss of every binding on its master, not the failover under test.
+    '--repl-diskless-sync-delay', '0',
     '--dir', dir,
   ];
   const nodes = await Promise.all(Array.from({ length: masters * 2 }, () => startRedis(args)));
@@ -188,6 +196,22 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterProces
     }
     throw new Error('no cluster node answers');
   };
+  /** Every live replica (at least `min`) follows its master and has the master's replication offset. */
+  const replicasSynced = (min: number, timeoutMs = 30_000) =>
+    waitFor(async () => {
+      let replicas = 0;
+      for (const n of nodes) {
+        const info = await ask(n, (r) => r.info('replication')).catch(() => undefined);
+        if (!info || !/role:slave/.test(info)) continue;
+        replicas++;
+        if (!/master_link_status:up/.test(info)) return false;
+        const master = nodes.find((m) => m.port === Number(/master_port:(\d+)/.exec(info)?.[1]));
+        if (!master) return false;
+        const masterOffset = Number(/master_repl_offset:(\d+)/.exec(await ask(master, (r) => r.info('replication')))?.[1]);
+        if (Number(/slave_repl_offset:(\d+)/.exec(info)?.[1]) < masterOffset) return false;
+      }
+      return replicas >= min;
+    }, "every replica has its master's writes", timeoutMs);
   const cluster: RedisClusterProcess = {
     seeds,
     nodes,
@@ -209,6 +233,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterProces
         return true;
       }, 'the cluster serves every slot', timeoutMs);
     },
+    synced: (timeoutMs) => replicasSynced(1, timeoutMs),
     moveSlot: async (slot, to, between) => {
       const owners = await slotOwners();
       const from = nodes.find((n) => n.port === owners.get(slot))!;
@@ -233,6 +258,8 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterProces
     },
   };
   await cluster.healthy();
+  // A failover test must not start while a replica is still empty (its first sync).
+  await replicasSynced(masters);
   return cluster;
 }
 
