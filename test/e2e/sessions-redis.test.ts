@@ -29,12 +29,16 @@ after(async () => {
   await redis.stop();
 });
 
-/** A stack whose replicas are ready (Redis answered), as Kubernetes would wait before sending traffic. */
+/**
+ * A stack whose replicas are ready (Redis answered), as Kubernetes would wait before sending traffic.
+ * A killed Redis refuses connections at once, so a long command timeout only keeps a busy test machine
+ * (a stalled loopback Redis) from looking like an outage.
+ */
 async function redisStack(store: Record<string, unknown>, replicas = 2): Promise<Stack> {
   const stack = await startStack({
     replicas,
     configFor: (pods) =>
-      pinningConfig(pods, { top: { store: { kind: 'redis', url: redis.url, keyPrefix: `e2e${process.pid}-${++prefixes}:`, commandTimeoutMs: 2000, ...store } } }),
+      pinningConfig(pods, { top: { store: { kind: 'redis', url: redis.url, keyPrefix: `e2e${process.pid}-${++prefixes}:`, commandTimeoutMs: 10_000, ...store } } }),
     cluster: { lb: 'ring_hash', hashHeader: AFFINITY },
   });
   for (const base of stack.httpBases) await until(async () => (await fetch(`${base}/readyz`)).status === 200, `${base} ready`);
