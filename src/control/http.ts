@@ -59,30 +59,43 @@ function sendError(res: ServerResponse, e: ControlError): void {
   sendJson(res, status, { error: { code: status, status: e.code, message: e.message, ...(details ? { details } : {}) } }, headers);
 }
 
-/** The request body as JSON ({} when empty), at most `maxBytes`; refusals are INVALID_ARGUMENT on `body`. */
-export function readJsonBody(req: IncomingMessage, maxBytes = MAX_HTTP_BODY): Promise<unknown> {
+/** A request body read as JSON: what it held, or why it could not be used. */
+export type JsonBody = { kind: 'json'; value: unknown } | { kind: 'empty' } | { kind: 'too_large' } | { kind: 'not_json' };
+
+/**
+ * Reads the body to its end but keeps at most `maxBytes`: over that it answers `too_large` at once and
+ * lets the rest of the upload drain unread, rather than cut the client off.
+ */
+export function readJson(req: IncomingMessage, maxBytes: number): Promise<JsonBody> {
   return new Promise((resolve, reject) => {
     let parts: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size <= maxBytes) return void parts.push(c);
-      // Answer at once and let the rest of the upload drain unread, rather than cut the client off.
       parts = [];
-      reject(ControlError.invalid('body', `is larger than ${maxBytes} bytes`));
+      resolve({ kind: 'too_large' });
     });
     req.on('end', () => {
       if (size > maxBytes) return;
       const text = Buffer.concat(parts).toString('utf8');
-      if (!text.trim()) return resolve({});
+      if (!text.trim()) return resolve({ kind: 'empty' });
       try {
-        resolve(JSON.parse(text));
+        resolve({ kind: 'json', value: JSON.parse(text) });
       } catch {
-        reject(ControlError.invalid('body', 'is not JSON'));
+        resolve({ kind: 'not_json' });
       }
     });
     req.on('error', reject);
   });
+}
+
+/** The request body as JSON ({} when empty), at most `maxBytes`; refusals are INVALID_ARGUMENT on `body`. */
+export async function readJsonBody(req: IncomingMessage, maxBytes = MAX_HTTP_BODY): Promise<unknown> {
+  const body = await readJson(req, maxBytes);
+  if (body.kind === 'too_large') throw ControlError.invalid('body', `is larger than ${maxBytes} bytes`);
+  if (body.kind === 'not_json') throw ControlError.invalid('body', 'is not JSON');
+  return body.kind === 'json' ? body.value : {};
 }
 
 /** A percent-encoded path segment; bad encoding is INVALID_ARGUMENT on `field`. */

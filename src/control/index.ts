@@ -3,7 +3,7 @@
 export { ControlService, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SPEC_BYTES, type ControlDeps, type DrainView, type PodView, type ServerPodsView, type SessionQuery } from './service.js';
 export { controlMethods, type ControlMethod, type ControlMethodName, type ControlMethods } from './api.js';
 export { controlGrpcService, type ControlGrpcDeps } from './grpc.js';
-export { controlHttpHandler, MAX_HTTP_BODY, decodeSegment, readJsonBody, sendJson, type ControlHttpDeps } from './http.js';
+export { controlHttpHandler, MAX_HTTP_BODY, decodeSegment, readJson, readJsonBody, sendJson, type ControlHttpDeps } from './http.js';
 export { adminEnabled, adminTokenDigest, requireAdmin, tokenMatches, type AdminCredentials } from './auth.js';
 export { ControlError, GRPC_CODE, HTTP_STATUS, controlErrorOf, type ControlCode, type FieldViolation } from './errors.js';
 export { JsonInputError, ProtoJson, timestampJson, type Json, type JsonObject } from './json.js';

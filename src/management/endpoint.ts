@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { GatewayConfig } from '../config/index.js';
-import { MAX_HTTP_BODY, type ControlMethods, type ControlService } from '../control/index.js';
+import { MAX_HTTP_BODY, readJson, type ControlMethods, type ControlService } from '../control/index.js';
 import type { ServerRegistrar } from '../provision/index.js';
 import type { AuditLog, Logger } from '../telemetry/index.js';
 import { PRM_PATH, adminAuth, oidcAuth, type ManagementAuth } from './auth.js';
@@ -42,28 +42,13 @@ class BodyError extends Error {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_HTTP_BODY) return reject(new BodyError(413, -31413, `body larger than ${MAX_HTTP_BODY} bytes`));
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_HTTP_BODY) {
-        req.pause();
-        reject(new BodyError(413, -31413, `body larger than ${MAX_HTTP_BODY} bytes`));
-      } else parts.push(c);
-    });
-    req.on('end', () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(parts).toString('utf8')));
-      } catch {
-        reject(new BodyError(400, -32700, 'Parse error: the body is not JSON'));
-      }
-    });
-    req.on('error', reject);
-  });
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const tooLarge = new BodyError(413, -31413, `body larger than ${MAX_HTTP_BODY} bytes`);
+  if (Number(req.headers['content-length'] ?? 0) > MAX_HTTP_BODY) throw tooLarge;
+  const body = await readJson(req, MAX_HTTP_BODY);
+  if (body.kind === 'too_large') throw tooLarge;
+  if (body.kind !== 'json') throw new BodyError(400, -32700, 'Parse error: the body is not JSON');
+  return body.value;
 }
 
 /** Handles /mcp (and its protected resource metadata in OIDC mode); false for other paths. */
