@@ -272,7 +272,7 @@ function redisMemoryScenario(): Scenario {
       const row = (id: string, title: string, value: number): Row => ({ id, section: SECTIONS.memory, title, status: 'ok', value, unit: 'B/session' });
       return [
         row('memory.process.redis-lru', `RedisSessionRegistry in-process LRU, heapUsed delta over ${fmtCount(n)} bindings`, r.lruBytesPerSession),
-        row('memory.redis.used-memory', `Redis INFO used_memory delta per binding (key + pod set + indexes), ${fmtCount(n)} bindings`, r.redisBytesPerSession),
+        row('memory.redis.used-memory', `Redis INFO used_memory delta per binding (key, list bucket entry, pod counts), ${fmtCount(n)} bindings`, r.redisBytesPerSession),
         row('memory.redis.binding-key', 'Redis MEMORY USAGE of one binding key', r.bindingKeyBytes),
       ];
     },

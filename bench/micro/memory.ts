@@ -51,7 +51,7 @@ export async function redisBytes(url: string, n: number, keyPrefix: string): Pro
     const redisBefore = await usedMemory();
     const { bytesPerSession, registry } = await heapPerSession(
       n,
-      () => new RedisSessionRegistry(store, { ttlMs: 86_400_000, cache: { max: n + 1, ttlMs: 3_600_000 }, logger: silentLogger }),
+      () => new RedisSessionRegistry(store, { ttlMs: 86_400_000, cache: { max: n + 1, ttlMs: 3_600_000 }, buckets: Math.max(1, Math.round(n / 64)), logger: silentLogger }),
       (r) => fillRegistry(r, n, podHosts(3), 128),
     );
     const redisAfter = await usedMemory();

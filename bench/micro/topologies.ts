@@ -38,7 +38,9 @@ const DECADE = { seconds: 365 * 86_400 };
 export async function topologyBench(job: TopologyJob): Promise<TopologyResult> {
   const store = new RedisStore({ ...job.connect, keyPrefix: `bench-topo-${job.topology}:`, logger: silentLogger, commandTimeoutMs: 5000 });
   await connectStore(store);
-  const registry = new RedisSessionRegistry(store, { ttlMs: 3_600_000, cache: { max: 0, ttlMs: 0 }, logger: silentLogger });
+  // List buckets sized as docs/operations.md advises: live sessions ÷ 64.
+  const buckets = Math.max(1, Math.round((job.samples + job.n) / 64));
+  const registry = new RedisSessionRegistry(store, { ttlMs: 3_600_000, cache: { max: 0, ttlMs: 0 }, buckets, logger: silentLogger });
   const limits = (names: string[]) =>
     new Limiter({ replicas: 1, limits: names.map((name) => ({ name, per: ['principal' as const], quota: { requests: 1_000_000_000, window: DECADE } })) }, { store, logger: silentLogger });
   const one = limits(['q1']);

@@ -137,6 +137,9 @@ export const redisStoreSchema = z
     commandTimeoutMs: integer(10, 10_000).default(500).describe('A Redis command slower than this counts as Redis being unavailable.'),
     cacheSize: integer(0, 10_000_000).default(100_000).describe('Sessions kept in each replica\'s in-process cache in front of Redis.'),
     cacheTtlSeconds: integer(1, 3600).default(60).describe('How long a cached binding is trusted before Redis is asked again.'),
+    sessionBuckets: integer(1, 1_048_576)
+      .default(4096)
+      .describe('Buckets each server\'s session list is split into. Size it to peak live sessions per server ÷ 64: a bucket of at most 128 sessions stays in Redis\'s compact encoding (about 280 bytes per session in all); more per bucket cost about 90 bytes per session more. Changing it re-orders listings and leaves sessions listed only from their next request.'),
     whenUnavailable: z
       .enum(['fail-closed', 'fail-open'])
       .default('fail-closed')

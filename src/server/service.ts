@@ -93,6 +93,7 @@ export class GatewayService {
     const registry = (this.registry = createSessionRegistry(store, {
       ttlMs: c.sessions.ttlSeconds * 1000,
       cache: c.store.kind === 'redis' ? { max: c.store.cacheSize, ttlMs: c.store.cacheTtlSeconds * 1000 } : { max: 0, ttlMs: 0 },
+      ...(c.store.kind === 'redis' ? { buckets: c.store.sessionBuckets } : {}),
       maxSessions: c.sessions.maxInMemory,
       logger: this.logger,
       onLost: (n) => this.metrics.sessionBindingsLost.inc(n),

@@ -14,7 +14,10 @@ export interface SessionListQuery {
 }
 
 export interface SessionPage {
-  /** Ordered by (server, id). May hold fewer than limit items even when nextCursor is set. */
+  /**
+   * Ordered by server, then in an order of each registry's own that a cursor resumes exactly (memory:
+   * by id; Redis: by list bucket, then id). May hold fewer than limit items even when nextCursor is set.
+   */
   items: SessionBinding[];
   /** Present unless the listing reached the end; the next page may turn out empty. */
   nextCursor?: string;
@@ -24,8 +27,6 @@ export type SessionEndListener = (b: SessionBinding, reason: SessionEndReason) =
 
 export interface SessionRegistry extends PinningRegistry {
   list(q: SessionListQuery): Promise<SessionPage>;
-  /** Removes every binding of the pod (reason 'pod_gone'); returns how many. */
-  deleteByPod(server: string, pod: string): Promise<number>;
   /** Listens for ended bindings; returns the unsubscribe. See each implementation for which ends it sees. */
   onEnded(listener: SessionEndListener): () => void;
 }

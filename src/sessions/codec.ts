@@ -1,8 +1,11 @@
 // A binding as stored in Redis, compact: the value holds only what its key does not (the key
 // already names server and id), as space-separated tokens the Lua scripts can read the pod from:
-//   "<pod> <kind letter><revision> <createdAt base36> <lastSeenAt base36>[ <JSON of optional fields>]"
-// e.g. "10.1.2.3:8080 s2025-06-18 mhx1c0g4 mhx1c0g4" (42 bytes, stored inline by Redis). Values
-// written by earlier versions (JSON of every field) are still read, so a rolling upgrade keeps them.
+//   "<pod> <kind letter><revision> <createdAt base36> <lastSeenAt>[ <JSON of optional fields>]"
+// A dated revision is written as its six digits after an upper-case kind letter ("S250618" for a
+// streamable 2025-06-18 session); lastSeenAt as "+" and its distance from createdAt. E.g.
+// "10.1.2.3:8080 S250618 mhx1c0g4 +2n9c" (36 bytes): at most 44 bytes, Redis stores a value inline
+// with its header, one allocation instead of two. Values written by earlier versions (JSON of every
+// field; absolute times and literal revisions) are still read, so a rolling upgrade keeps them.
 // Read back defensively: the value crosses a process boundary (another mcpgw version may have written it).
 import type { SessionBinding, SessionKind } from './binding.js';
 import { assertValidBinding, SessionInputError } from './validate.js';
@@ -28,8 +31,7 @@ export function encodeBinding(b: SessionBinding): string {
   if (b.handshake !== undefined) extras.h = b.handshake;
   if (b.upstreamId !== undefined) extras.u = b.upstreamId;
   if (b.recoveries !== undefined) extras.r = b.recoveries;
-  // encodeURIComponent keeps revision dates as they are and turns any space into %20, so tokens stay apart.
-  const head = `${b.pod} ${KIND_LETTER[b.kind]}${encodeURIComponent(b.revision)} ${time(b.createdAt)} ${time(b.lastSeenAt)}`;
+  const head = `${b.pod} ${kindRevision(b.kind, b.revision)} ${time(b.createdAt)} ${lastSeen(b.createdAt, b.lastSeenAt)}`;
   return Object.keys(extras).length ? `${head} ${JSON.stringify(extras)}` : head;
 }
 
@@ -46,11 +48,18 @@ export function decodeBinding(value: string, server: string, id: string): Sessio
 }
 
 function compact(value: string, server: string, id: string): SessionBinding | undefined {
-  const [pod, kindRevision, created, lastSeen] = value.split(' ', 4);
-  const kind = LETTER_KIND.get(kindRevision?.[0] ?? '');
-  if (!pod || !kind || created === undefined || lastSeen === undefined) return undefined;
-  const b: SessionBinding = { id, server, kind, pod, revision: decodeURIComponent(kindRevision!.slice(1)), createdAt: parseInt(created, 36), lastSeenAt: parseInt(lastSeen, 36) };
-  const tailAt = pod.length + kindRevision!.length + created.length + lastSeen.length + 4;
+  const [pod, kindRevision, created, seen] = value.split(' ', 4);
+  const letter = kindRevision?.[0] ?? '';
+  const kind = LETTER_KIND.get(letter.toLowerCase());
+  if (!pod || !kind || created === undefined || seen === undefined) return undefined;
+  const dated = letter !== letter.toLowerCase();
+  const rest = kindRevision!.slice(1);
+  if (dated && !/^\d{6}$/.test(rest)) return undefined;
+  const revision = dated ? `20${rest.slice(0, 2)}-${rest.slice(2, 4)}-${rest.slice(4)}` : decodeURIComponent(rest);
+  const createdAt = parseInt(created, 36);
+  const lastSeenAt = seen.startsWith('+') ? createdAt + parseInt(seen.slice(1), 36) : parseInt(seen, 36);
+  const b: SessionBinding = { id, server, kind, pod, revision, createdAt, lastSeenAt };
+  const tailAt = pod.length + kindRevision!.length + created.length + seen.length + 4;
   if (value.length > tailAt) {
     const e = JSON.parse(value.slice(tailAt)) as Extras;
     if (e.a !== undefined) b.affinityKey = e.a;
@@ -69,4 +78,16 @@ function legacy(value: string): SessionBinding {
 
 function time(ms: number): string {
   return Math.round(ms).toString(36);
+}
+
+/** The kind letter, then a dated revision's digits (letter upper-cased) or the revision itself. */
+function kindRevision(kind: SessionKind, revision: string): string {
+  const date = /^20(\d\d)-(\d\d)-(\d\d)$/.exec(revision);
+  // encodeURIComponent keeps other revisions as they are and turns any space into %20, so tokens stay apart.
+  return date ? `${KIND_LETTER[kind].toUpperCase()}${date[1]}${date[2]}${date[3]}` : `${KIND_LETTER[kind]}${encodeURIComponent(revision)}`;
+}
+
+function lastSeen(createdAt: number, lastSeenAt: number): string {
+  const since = Math.round(lastSeenAt) - Math.round(createdAt);
+  return since >= 0 ? `+${since.toString(36)}` : time(lastSeenAt);
 }

@@ -24,6 +24,8 @@ export interface SessionRegistryOptions {
   ttlMs: number;
   /** In-process cache in front of Redis (ignored by the memory store). */
   cache: { max: number; ttlMs: number };
+  /** Redis: list buckets per server (RedisSessionRegistryOptions.buckets). */
+  buckets?: number;
   /** Most bindings the memory store keeps (ignored by Redis). */
   maxSessions?: number;
   logger: Logger;

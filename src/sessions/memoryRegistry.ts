@@ -19,7 +19,7 @@ const DEFAULT_MAX_SESSIONS = 1_000_000;
 const SWEEP_INTERVAL_MS = 10_000;
 
 /**
- * Ends seen by onEnded: every local delete (with its reason), deleteByPod ('pod_gone'), and expiry
+ * Ends seen by onEnded: every local delete (with its reason), and expiry
  * or capacity eviction ('expired') when the cache notices it: on a lookup of the binding, or during
  * livePerPod and list, which purge expired bindings first.
  */
@@ -124,18 +124,6 @@ export class MemorySessionRegistry implements SessionRegistry {
       items: page.map(([, b]) => b),
       ...(matches.length > q.limit && last ? { nextCursor: encodeCursor(last[0]) } : {}),
     };
-  }
-
-  async deleteByPod(server: string, pod: string): Promise<number> {
-    const gone: [string, SessionBinding][] = [];
-    for (const [key, b] of this.bindings.entries()) {
-      if (b.server === server && b.pod === pod) gone.push([key, b]);
-    }
-    for (const [key, b] of gone) {
-      this.bindings.delete(key);
-      this.ended.emit(b, 'pod_gone');
-    }
-    return gone.length;
   }
 
   onEnded(listener: SessionEndListener): () => void {

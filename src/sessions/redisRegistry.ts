@@ -7,10 +7,10 @@ import type { Logger } from '../telemetry/index.js';
 import type { SessionBinding, SessionEndListener, SessionEndReason, SessionListQuery, SessionPage, SessionRegistry } from './binding.js';
 import { decodeBinding, encodeBinding } from './codec.js';
 import { EndListeners } from './endListeners.js';
-import { decodeCursor, encodeCursor, listPosition, splitListPosition } from './listOrder.js';
+import { decodeBucketCursor, encodeBucketCursor, listPosition, type BucketCursor } from './listOrder.js';
 import { RecentWrites } from './recentWrites.js';
-import { SessionKeys } from './redisKeys.js';
-import { countLivePerPod, deleteBinding, deletePodBindings, putBinding, touchBinding } from './redisScripts.js';
+import { SessionKeys, idOfListMember, listMember, type BucketPlace } from './redisKeys.js';
+import { countLivePerPod, deleteBinding, putBinding, touchBinding } from './redisScripts.js';
 import { assertValidBinding, assertValidLimit, isValidServerName, isValidSessionId } from './validate.js';
 
 export interface RedisSessionRegistryOptions {
@@ -22,6 +22,11 @@ export interface RedisSessionRegistryOptions {
    * whose invalidation it missed.
    */
   cache: { max: number; ttlMs: number };
+  /**
+   * List buckets per server (default 4096): each holds about live sessions ÷ buckets ids, and stays
+   * in Redis's compact encoding while that is at most 128 (docs/operations.md, sizing).
+   */
+  buckets?: number;
   logger: Logger;
   /**
    * Bindings this replica wrote that Redis no longer has after it failed and answered again: writes
@@ -36,13 +41,18 @@ interface CachedBinding {
   resync: number;
 }
 
-/** Entries examined per list() call at most, so one admin request cannot hold Redis for long. */
+export const DEFAULT_LIST_BUCKETS = 4096;
+/** Ids and buckets examined per list() call at most, so one admin request cannot hold Redis for long. */
 const LIST_SCAN_BUDGET = 10_000;
+/** List buckets read per round trip. */
+const LIST_BATCH = 256;
+/** Live sessions per pod are counted by expiry window: ttl / this (redisScripts.ts). */
+const COUNT_WINDOWS = 64;
 /** How long after a recovery bindings are checked for loss, and again while their slot still fails. */
 const LOST_RECHECK_MS = 1000;
 
 /**
- * Ends seen by onEnded: deletions made through this replica (delete, deleteByPod). Expiry happens
+ * Ends seen by onEnded: deletions made through this replica. Expiry happens
  * inside Redis and is not reported: Redis drops the value, and counting it on every replica would
  * count it several times.
  */
@@ -52,6 +62,7 @@ export class RedisSessionRegistry implements SessionRegistry {
   private readonly cacheTtlMs: number;
   private readonly ended = new EndListeners();
   private readonly refreshAfterMs: number;
+  private readonly countWindowMs: number;
   /** Bumped on every invalidation, so a Redis read that raced one is not cached. */
   private generation = 0;
   /** Bumped when invalidations may have been missed: older cache entries are checked with Redis before use. */
@@ -64,8 +75,9 @@ export class RedisSessionRegistry implements SessionRegistry {
     private readonly store: RedisStore,
     private readonly options: RedisSessionRegistryOptions,
   ) {
-    this.keys = new SessionKeys(store.keyPrefix, store.slotGroups, (t) => store.slotTag(t));
+    this.keys = new SessionKeys(store.keyPrefix, store.slotGroups, options.buckets ?? DEFAULT_LIST_BUCKETS, (t) => store.slotTag(t));
     this.refreshAfterMs = options.ttlMs / 20;
+    this.countWindowMs = Math.max(1, Math.floor(options.ttlMs / COUNT_WINDOWS));
     this.cacheTtlMs = Math.min(options.cache.ttlMs, options.ttlMs);
     if (options.cache.max > 0) this.cache = new LRUCache<string, CachedBinding>({ max: options.cache.max, ttl: this.cacheTtlMs });
   }
@@ -131,18 +143,7 @@ export class RedisSessionRegistry implements SessionRegistry {
   async put(b: SessionBinding): Promise<void> {
     assertValidBinding(b);
     const stored = { ...b };
-    const g = this.keys.group(b.server, b.id);
-    const args = [
-      encodeBinding(stored),
-      this.options.ttlMs,
-      b.id,
-      b.pod,
-      listPosition(b.server, b.id),
-      b.server,
-      this.keys.podPrefix(b.server, g),
-      this.keys.invalidations,
-      invalidation(b.server, [b.id]),
-    ];
+    const args = [encodeBinding(stored), this.options.ttlMs, listMember(b.id), b.pod, this.countWindowMs, b.server, this.keys.invalidations, invalidation(b.server, [b.id])];
     const { waitReplicas, waitTimeoutMs } = this.store.bindingWrites;
     if (waitReplicas > 0) {
       const { replicas } = await this.store.run('sessions.put', (r) => putBinding.runAndWait(r, this.indexKeys(b), args, waitReplicas, waitTimeoutMs));
@@ -161,7 +162,7 @@ export class RedisSessionRegistry implements SessionRegistry {
     const position = listPosition(b.server, b.id);
     try {
       const written = await this.store.run('sessions.touch', (r) =>
-        touchBinding.run(r, this.indexKeys(b), [encodeBinding(next), this.options.ttlMs, b.id, b.pod, position, b.server]),
+        touchBinding.run(r, this.indexKeys(b), [encodeBinding(next), this.options.ttlMs, listMember(b.id), b.pod, this.countWindowMs, b.server]),
       );
       if (written === 1) this.cache?.set(position, { binding: next, resync: this.resyncs });
       else this.invalidate(position);
@@ -176,12 +177,12 @@ export class RedisSessionRegistry implements SessionRegistry {
     // Before Redis answers: if it cannot, this replica must still stop routing the session.
     this.invalidate(position);
     this.recent.forget(server, id);
-    const g = this.keys.group(server, id);
+    const place = this.keys.place(server, id);
     const value = await this.store.run('sessions.delete', (r) =>
       deleteBinding.run(
         r,
-        [this.keys.binding(server, id), this.keys.listIndex(g)],
-        [this.keys.podPrefix(server, g), id, position, this.keys.invalidations, invalidation(server, [id])],
+        [this.keys.binding(server, id, place.group), this.keys.bucket(server, place), this.keys.counts(server, place.group)],
+        [listMember(id), this.keys.invalidations, invalidation(server, [id])],
       ),
     );
     const b = typeof value === 'string' ? decodeBinding(value, server, id) : undefined;
@@ -195,7 +196,7 @@ export class RedisSessionRegistry implements SessionRegistry {
     if (!isValidServerName(server)) return counts;
     const perGroup = await Promise.all(
       this.groups().map((g) =>
-        this.store.run('sessions.livePerPod', (r) => countLivePerPod.run(r, [this.keys.pods(server, g), this.keys.listIndex(g)], [this.keys.podPrefix(server, g), server])),
+        this.store.run('sessions.livePerPod', (r) => countLivePerPod.run(r, [this.keys.counts(server, g)], [this.countWindowMs])),
       ),
     );
     for (const flat of perGroup as (string | number)[][]) {
@@ -204,93 +205,71 @@ export class RedisSessionRegistry implements SessionRegistry {
     return counts;
   }
 
-  /** Walks the (server, id)-ordered index in chunks and filters in process; at most LIST_SCAN_BUDGET entries per call. */
+  /**
+   * Reads the list buckets in order, LIST_BATCH per round trip, and filters in process; at most
+   * LIST_SCAN_BUDGET ids and buckets per call.
+   */
   async list(q: SessionListQuery): Promise<SessionPage> {
     assertValidLimit(q.limit);
-    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+    const after = q.cursor === undefined ? undefined : decodeBucketCursor(q.cursor);
     if (q.server !== undefined && !isValidServerName(q.server)) return { items: [] };
-    const serverStart = q.server === undefined ? undefined : `${q.server} `;
-    // Start after the cursor, or at the server's first entry when the cursor lies before it.
-    let min = after !== undefined && (serverStart === undefined || after >= serverStart) ? `(${after}` : serverStart !== undefined ? `[${serverStart}` : '-';
-    const max = q.server === undefined ? '+' : `(${q.server}!`;
-    const chunk = Math.min(Math.max(q.limit, 100), 1000);
+    const servers = (q.server !== undefined ? [q.server] : await this.listedServers()).filter((s) => after === undefined || s >= after.server);
     const items: SessionBinding[] = [];
-    for (let examined = 0; examined < LIST_SCAN_BUDGET; examined += chunk) {
-      const { positions, complete } = await this.nextPositions(min, max, chunk);
-      const values = await this.bindingsAt(positions);
-      for (const position of positions) {
-        const { server, id } = splitListPosition(position);
-        const value = values.get(position);
-        const b = value ? decodeBinding(value, server, id) : undefined;
-        if (!b || !matches(b, q)) continue;
-        items.push(b);
-        if (items.length === q.limit) return { items, nextCursor: encodeCursor(position) };
+    let examined = 0;
+    for (const server of servers) {
+      const from = after?.server === server ? after : undefined;
+      for (let group = from?.group ?? 0; group < this.keys.groups; group++) {
+        const first = from && group === from.group ? from.bucket : 0;
+        for (let start = first; start < this.keys.bucketsPerGroup; start += LIST_BATCH) {
+          const end = Math.min(start + LIST_BATCH, this.keys.bucketsPerGroup);
+          const resume = from && group === from.group ? from : undefined;
+          const rows = await this.readBuckets(server, group, start, end, resume);
+          for (const { place, id, value } of rows) {
+            const b = decodeBinding(value, server, id);
+            if (!b || !matches(b, q)) continue;
+            items.push(b);
+            if (items.length === q.limit) return { items, nextCursor: encodeBucketCursor({ server, ...place, id }) };
+          }
+          examined += end - start + rows.length;
+          if (examined >= LIST_SCAN_BUDGET) return { items, nextCursor: encodeBucketCursor({ server, group, bucket: end - 1 }) };
+        }
       }
-      if (complete) return { items };
-      min = `(${positions.at(-1)!}`;
     }
-    return { items, nextCursor: encodeCursor(min.slice(1)) };
+    return { items };
+  }
+
+  /** Servers with sessions in any group, in order. */
+  private async listedServers(): Promise<string[]> {
+    const perGroup = await Promise.all(this.groups().map((g) => this.store.run('sessions.list', (r) => r.smembers(this.keys.servers(g)))));
+    return [...new Set(perGroup.flat())].filter(isValidServerName).sort();
   }
 
   /**
-   * The next positions in (server, id) order after min, from every group's index: each group
-   * answers up to `chunk`; the merged answer stops at the smallest last position of a group that
-   * may have more, so no group's entries are skipped. complete: no group has more.
+   * The live bindings of buckets [start, end) of one group, in (bucket, id) order, skipping what a
+   * cursor already returned: one pipeline for the ids, one MGET for the values (one slot group).
    */
-  private async nextPositions(min: string, max: string, chunk: number): Promise<{ positions: string[]; complete: boolean }> {
-    const perGroup = await Promise.all(this.groups().map((g) => this.store.run('sessions.list', (r) => r.zrange(this.keys.listIndex(g), min, max, 'BYLEX', 'LIMIT', 0, chunk))));
-    let bound: string | undefined;
-    for (const p of perGroup) if (p.length === chunk && (bound === undefined || p.at(-1)! < bound)) bound = p.at(-1)!;
-    const positions = perGroup.flat().filter((p) => bound === undefined || p <= bound).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    return { positions, complete: bound === undefined };
-  }
-
-  /** The stored values of the bindings at these positions: one MGET per slot group. */
-  private async bindingsAt(positions: string[]): Promise<Map<string, string>> {
-    const byGroup = new Map<number, string[]>();
-    for (const p of positions) {
-      const { server, id } = splitListPosition(p);
-      const g = this.keys.group(server, id);
-      byGroup.set(g, [...(byGroup.get(g) ?? []), p]);
+  private async readBuckets(server: string, group: number, start: number, end: number, after?: BucketCursor): Promise<{ place: BucketPlace; id: string; value: string }[]> {
+    const places: BucketPlace[] = Array.from({ length: end - start }, (_, i) => ({ group, bucket: start + i }));
+    const perBucket = await this.store.run('sessions.list', async (r) => {
+      const pipeline = r.pipeline();
+      for (const place of places) pipeline.zrangeBuffer(this.keys.bucket(server, place), '0', '-1');
+      const replies = (await pipeline.exec()) ?? [];
+      if (replies.length !== places.length) throw new Error('the list pipeline was not run');
+      return replies.map(([err, ids]) => {
+        if (err) throw err;
+        return (ids as Buffer[]).map(idOfListMember);
+      });
+    });
+    const rows: { place: BucketPlace; id: string }[] = [];
+    for (const [i, ids] of perBucket.entries()) {
+      const place = places[i]!;
+      const skipThrough = after && place.bucket === after.bucket ? after.id : undefined;
+      if (after && place.bucket === after.bucket && skipThrough === undefined) continue;
+      for (const id of ids.sort()) if (skipThrough === undefined || id > skipThrough) rows.push({ place, id });
     }
-    const out = new Map<string, string>();
-    await Promise.all(
-      [...byGroup.values()].map(async (group) => {
-        const keys = group.map((p) => {
-          const { server, id } = splitListPosition(p);
-          return this.keys.binding(server, id);
-        });
-        const values = await this.store.run('sessions.list', (r) => r.mget(keys));
-        for (const [i, v] of values.entries()) if (v) out.set(group[i]!, v);
-      }),
-    );
-    return out;
-  }
-
-  async deleteByPod(server: string, pod: string): Promise<number> {
-    if (!isValidServerName(server) || !isValidSessionId(pod)) return 0;
-    const perGroup = await Promise.all(
-      this.groups().map((g) =>
-        this.store.run('sessions.deleteByPod', (r) =>
-          deletePodBindings.run(
-            r,
-            [this.keys.pod(server, pod, g), this.keys.pods(server, g), this.keys.listIndex(g)],
-            [this.keys.bindingPrefix(server, g), pod, server, this.keys.invalidations],
-          ),
-        ),
-      ),
-    );
-    let removed = 0;
-    for (const flat of perGroup as string[][]) {
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        const b = decodeBinding(flat[i + 1]!, server, flat[i]!);
-        removed++;
-        if (!b) continue;
-        this.invalidate(listPosition(b.server, b.id));
-        this.ended.emit(b, 'pod_gone');
-      }
-    }
-    return removed;
+    if (!rows.length) return [];
+    const values = await this.store.run('sessions.list', (r) => r.mget(rows.map((row) => this.keys.binding(server, row.id, group))));
+    return rows.flatMap((row, i) => (values[i] ? [{ ...row, value: values[i]! }] : []));
   }
 
   onEnded(listener: SessionEndListener): () => void {
@@ -298,8 +277,8 @@ export class RedisSessionRegistry implements SessionRegistry {
   }
 
   private indexKeys(b: SessionBinding): string[] {
-    const g = this.keys.group(b.server, b.id);
-    return [this.keys.binding(b.server, b.id), this.keys.pod(b.server, b.pod, g), this.keys.pods(b.server, g), this.keys.listIndex(g)];
+    const place = this.keys.place(b.server, b.id);
+    return [this.keys.binding(b.server, b.id, place.group), this.keys.bucket(b.server, place), this.keys.counts(b.server, place.group), this.keys.servers(place.group)];
   }
 
   private groups(): number[] {

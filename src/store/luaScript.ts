@@ -11,7 +11,7 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number | Buffer)[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {
@@ -25,7 +25,7 @@ export class LuaScript {
    * hence the same node on Cluster (a pipeline goes to the node of its keys). Returns the script's
    * reply and how many replicas acknowledged it.
    */
-  async runAndWait(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[], replicas: number, timeoutMs: number): Promise<{ reply: unknown; replicas: number }> {
+  async runAndWait(redis: RedisClient, keys: readonly string[], args: readonly (string | number | Buffer)[], replicas: number, timeoutMs: number): Promise<{ reply: unknown; replicas: number }> {
     const attempt = async (script: 'evalsha' | 'eval') => {
       const p = redis.pipeline();
       if (script === 'evalsha') p.evalsha(this.sha, keys.length, ...keys, ...args);

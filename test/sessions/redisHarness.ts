@@ -17,6 +17,7 @@ export interface ReplicaOptions {
   ttlMs?: number;
   cacheMax?: number;
   cacheTtlMs?: number;
+  buckets?: number;
 }
 
 export interface Replica {
@@ -33,6 +34,7 @@ export function replica(url: string, keyPrefix: string, options: ReplicaOptions 
   const registry = new RedisSessionRegistry(store, {
     ttlMs: options.ttlMs ?? 60_000,
     cache: { max: options.cacheMax ?? 1000, ttlMs: options.cacheTtlMs ?? 60_000 },
+    ...(options.buckets === undefined ? {} : { buckets: options.buckets }),
     logger: silent,
   });
   store.connect();

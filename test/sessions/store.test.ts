@@ -17,6 +17,7 @@ function redisConfig(url: string | undefined) {
     ...(url ? { url } : {}),
     keyPrefix: uniquePrefix(),
     commandTimeoutMs: 500,
+    sessionBuckets: 4096,
     cacheSize: 100,
     cacheTtlSeconds: 10,
     whenUnavailable: 'fail-closed' as const,
