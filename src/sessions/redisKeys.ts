@@ -74,7 +74,11 @@ export class SessionKeys {
    * value the count of that pod's sessions whose expiry falls in that window.
    */
   counts(server: string, group: number): string {
-    return `${this.base(group)}c:${server}`;
+    return this.countsPrefix(group) + server;
+  }
+
+  countsPrefix(group: number): string {
+    return `${this.base(group)}c:`;
   }
 
   /** Set of the servers with sessions in one group, so a listing of every server finds them. */

@@ -10,7 +10,7 @@ import { EndListeners } from './endListeners.js';
 import { decodeBucketCursor, encodeBucketCursor, listPosition, type BucketCursor } from './listOrder.js';
 import { RecentWrites } from './recentWrites.js';
 import { SessionKeys, idOfListMember, listMember, type BucketPlace } from './redisKeys.js';
-import { countLivePerPod, deleteBinding, putBinding, touchBinding } from './redisScripts.js';
+import { countLivePerPod, deleteBinding, listedServers, putBinding, touchBinding } from './redisScripts.js';
 import { assertValidBinding, assertValidLimit, isValidServerName, isValidSessionId } from './validate.js';
 
 export interface RedisSessionRegistryOptions {
@@ -240,8 +240,8 @@ export class RedisSessionRegistry implements SessionRegistry {
 
   /** Servers with sessions in any group, in order. */
   private async listedServers(): Promise<string[]> {
-    const perGroup = await Promise.all(this.groups().map((g) => this.store.run('sessions.list', (r) => r.smembers(this.keys.servers(g)))));
-    return [...new Set(perGroup.flat())].filter(isValidServerName).sort();
+    const perGroup = await Promise.all(this.groups().map((g) => this.store.run('sessions.list', (r) => listedServers.run(r, [this.keys.servers(g)], [this.keys.countsPrefix(g)]))));
+    return [...new Set((perGroup as string[][]).flat())].filter(isValidServerName).sort();
   }
 
   /**

@@ -100,6 +100,19 @@ return old
 `);
 
 /**
+ * KEYS: servers (one group). ARGV: the group's pod counts key prefix. Returns the servers that still
+ * have a pod counts hash (it goes with their last session) and forgets the others, so listings
+ * stop visiting servers long gone.
+ */
+export const listedServers = new LuaScript(`
+local out = {}
+for _, server in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[1] .. server) == 1 then out[#out + 1] = server else redis.call('SREM', KEYS[1], server) end
+end
+return out
+`);
+
+/**
  * KEYS: pod counts. ARGV: count window (ms). Drops the windows that have ended, then returns
  * [pod, count, ...] for pods with live sessions.
  */

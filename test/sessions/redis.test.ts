@@ -96,7 +96,7 @@ describe('redis registry: time', () => {
     }
   });
 
-  it('keeps only namespaced keys, each with a TTL', async () => {
+  it('keeps only namespaced keys, each with a TTL, and none once the sessions end', async () => {
     const prefix = uniquePrefix();
     const r = await readyReplica(redis.url, prefix);
     try {
@@ -104,6 +104,10 @@ describe('redis registry: time', () => {
       const keys = await raw.keys(`${prefix}*`);
       assert.deepEqual(keys.map((k) => k.slice(prefix.length).replace(/sess-\d+$/, 'ID').replace(/^i:files:\d+$/, 'i:files:N')).sort(), ['c:files', 'i:files:N', 's:files:ID', 'servers']);
       for (const k of keys) assert.ok((await raw.pttl(k)) > 0, `${k} has a TTL`);
+      const [id] = keys.flatMap((k) => /^.*s:files:(.+)$/.exec(k)?.[1] ?? []);
+      await r.registry.delete('files', id!);
+      assert.deepEqual((await r.registry.list({ limit: 10 })).items, []);
+      assert.deepEqual(await raw.keys(`${prefix}*`), [], 'a listing forgets servers without sessions; nothing is left behind');
     } finally {
       await r.close();
     }
