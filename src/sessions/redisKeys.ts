@@ -69,16 +69,18 @@ export class SessionKeys {
     return `${this.base(group)}i:${server}:${bucket}`;
   }
 
-  /**
-   * Hash of a server's live sessions per pod in one group, by expiry window: field "<window> <pod>",
-   * value the count of that pod's sessions whose expiry falls in that window.
-   */
+  /** Hash of a server's live sessions per pod in one group (pod → count), and " m": the last window subtracted. */
   counts(server: string, group: number): string {
     return this.countsPrefix(group) + server;
   }
 
   countsPrefix(group: number): string {
     return `${this.base(group)}c:`;
+  }
+
+  /** Prefix of the hashes of one expiry window's sessions per pod (pod → count), the window number appended. */
+  windowPrefix(server: string, group: number): string {
+    return `${this.base(group)}w:${server}:`;
   }
 
   /** Set of the servers with sessions in one group, so a listing of every server finds them. */

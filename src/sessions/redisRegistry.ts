@@ -143,7 +143,7 @@ export class RedisSessionRegistry implements SessionRegistry {
   async put(b: SessionBinding): Promise<void> {
     assertValidBinding(b);
     const stored = { ...b };
-    const args = [encodeBinding(stored), this.options.ttlMs, listMember(b.id), b.pod, this.countWindowMs, b.server, this.keys.invalidations, invalidation(b.server, [b.id])];
+    const args = [...this.windowArgs(b.server, b.id), encodeBinding(stored), this.options.ttlMs, listMember(b.id), b.pod, b.server, this.keys.invalidations, invalidation(b.server, [b.id])];
     const { waitReplicas, waitTimeoutMs } = this.store.bindingWrites;
     if (waitReplicas > 0) {
       const { replicas } = await this.store.run('sessions.put', (r) => putBinding.runAndWait(r, this.indexKeys(b), args, waitReplicas, waitTimeoutMs));
@@ -162,7 +162,7 @@ export class RedisSessionRegistry implements SessionRegistry {
     const position = listPosition(b.server, b.id);
     try {
       const written = await this.store.run('sessions.touch', (r) =>
-        touchBinding.run(r, this.indexKeys(b), [encodeBinding(next), this.options.ttlMs, listMember(b.id), b.pod, this.countWindowMs, b.server]),
+        touchBinding.run(r, this.indexKeys(b), [...this.windowArgs(b.server, b.id), encodeBinding(next), this.options.ttlMs, listMember(b.id), b.pod, b.server]),
       );
       if (written === 1) this.cache?.set(position, { binding: next, resync: this.resyncs });
       else this.invalidate(position);
@@ -182,7 +182,7 @@ export class RedisSessionRegistry implements SessionRegistry {
       deleteBinding.run(
         r,
         [this.keys.binding(server, id, place.group), this.keys.bucket(server, place), this.keys.counts(server, place.group)],
-        [listMember(id), this.keys.invalidations, invalidation(server, [id])],
+        [...this.windowArgs(server, id), listMember(id), this.keys.invalidations, invalidation(server, [id])],
       ),
     );
     const b = typeof value === 'string' ? decodeBinding(value, server, id) : undefined;
@@ -196,7 +196,7 @@ export class RedisSessionRegistry implements SessionRegistry {
     if (!isValidServerName(server)) return counts;
     const perGroup = await Promise.all(
       this.groups().map((g) =>
-        this.store.run('sessions.livePerPod', (r) => countLivePerPod.run(r, [this.keys.counts(server, g)], [this.countWindowMs])),
+        this.store.run('sessions.livePerPod', (r) => countLivePerPod.run(r, [this.keys.counts(server, g)], [this.countWindowMs, this.keys.windowPrefix(server, g)])),
       ),
     );
     for (const flat of perGroup as (string | number)[][]) {
@@ -279,6 +279,11 @@ export class RedisSessionRegistry implements SessionRegistry {
   private indexKeys(b: SessionBinding): string[] {
     const place = this.keys.place(b.server, b.id);
     return [this.keys.binding(b.server, b.id, place.group), this.keys.bucket(b.server, place), this.keys.counts(b.server, place.group), this.keys.servers(place.group)];
+  }
+
+  /** The ARGV every session script starts with (redisScripts.ts): the count window and its hashes' prefix. */
+  private windowArgs(server: string, id: string): [number, string] {
+    return [this.countWindowMs, this.keys.windowPrefix(server, this.keys.place(server, id).group)];
   }
 
   private groups(): number[] {

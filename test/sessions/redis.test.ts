@@ -78,6 +78,27 @@ describe('redis registry: time', () => {
     }
   });
 
+  it('counts stay exact while sessions move across expiry windows, and every key goes once they expire', async () => {
+    // ttl/64 = 47 ms windows: the touches below move each session through several.
+    const prefix = uniquePrefix();
+    const r = await readyReplica(redis.url, prefix, { ttlMs: 3000, buckets: 4 });
+    try {
+      const all = Array.from({ length: 40 }, (_, i) => binding({ pod: i % 2 ? 'A:1' : 'B:1', lastSeenAt: 0 }));
+      for (const b of all) await r.registry.put(b);
+      const start = Date.now();
+      while (Date.now() - start < 400) for (const b of all) await r.registry.touch(b, Date.now());
+      for (const b of all.slice(0, 10)) await r.registry.delete('files', b.id);
+      for (const b of all.slice(10, 20)) await r.registry.put({ ...b, pod: 'C:1' });
+      // Every session was written within the last ttl: all live, none counted twice.
+      assert.deepEqual(await r.registry.livePerPod('files'), new Map([['A:1', 10], ['B:1', 10], ['C:1', 10]]));
+      await eventually(async () => assert.deepEqual(await r.registry.livePerPod('files'), new Map()), 15_000);
+      await r.registry.list({ limit: 10 });
+      await eventually(async () => assert.deepEqual(await raw.keys(`${prefix}*`), []), 15_000);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('a binding written before list buckets existed routes, and is counted and listed from its next touch', async () => {
     const prefix = uniquePrefix();
     const r = await readyReplica(redis.url, prefix, { ttlMs: 60_000 });
@@ -102,7 +123,7 @@ describe('redis registry: time', () => {
     try {
       await r.registry.put(binding({ pod: 'A:1', principal: 'alice' }));
       const keys = await raw.keys(`${prefix}*`);
-      assert.deepEqual(keys.map((k) => k.slice(prefix.length).replace(/sess-\d+$/, 'ID').replace(/^i:files:\d+$/, 'i:files:N')).sort(), ['c:files', 'i:files:N', 's:files:ID', 'servers']);
+      assert.deepEqual(keys.map((k) => k.slice(prefix.length).replace(/sess-\d+$/, 'ID').replace(/^([iw]:files:)\d+$/, '$1N')).sort(), ['c:files', 'i:files:N', 's:files:ID', 'servers', 'w:files:N']);
       for (const k of keys) assert.ok((await raw.pttl(k)) > 0, `${k} has a TTL`);
       const [id] = keys.flatMap((k) => /^.*s:files:(.+)$/.exec(k)?.[1] ?? []);
       await r.registry.delete('files', id!);
