@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { decodeCheckRequest, decodeProcessingRequest } from './decode.js';
 
 const require = createRequire(import.meta.url);
 
@@ -51,6 +52,25 @@ export function loadEnvoyServices(): EnvoyServices {
     externalProcessor: pkg.envoy.service.ext_proc.v3.ExternalProcessor,
   };
   return cached;
+}
+
+export interface EnvoyServiceDefinitions {
+  authorization: grpc.ServiceDefinition;
+  externalProcessor: grpc.ServiceDefinition;
+}
+
+/**
+ * What mcpgw serves: proto-loader's definitions with decode.ts's request decoders for Check and
+ * Process (only the fields the adapters read). Clients and the bench's bare servers keep proto-loader's.
+ */
+export function envoyServiceDefinitions(): EnvoyServiceDefinitions {
+  const { authorization, externalProcessor } = loadEnvoyServices();
+  const a = authorization.service;
+  const p = externalProcessor.service;
+  return {
+    authorization: { ...a, Check: { ...a.Check!, requestDeserialize: decodeCheckRequest } },
+    externalProcessor: { ...p, Process: { ...p.Process!, requestDeserialize: decodeProcessingRequest } },
+  };
 }
 
 /**
