@@ -24,17 +24,32 @@ function best(a: LoadResult | undefined, r: LoadResult): LoadResult {
   return { ...base, p99: Math.min(a.p99, r.p99), rps: Math.max(a.rps, r.rps), errors: a.errors + r.errors };
 }
 
-/** Bare then mcpgw, round after round, so drift lands on both; full mode spends half a row's time per round. */
+/** Rounds per level, and how long each side is driven untimed first (JIT and pools warm before 1 in flight is timed). */
+const ROUNDS = { tiny: { rounds: 1, warmMs: 0 }, quick: { rounds: 5, warmMs: 1500 }, full: { rounds: 6, warmMs: 4000 } } as const;
+
+/**
+ * Bare and mcpgw alternate round after round (ABBA: the side that goes first swaps each round), so
+ * drift lands on both; full mode splits a row's time over its rounds.
+ */
 async function interleaved(ctx: BenchContext, bare: Job, gw: Job, concurrency: number): Promise<{ bare: LoadResult; gw: LoadResult }> {
-  const rounds = ctx.opts.mode === 'tiny' ? 1 : 3;
-  const durationMs = ctx.opts.mode === 'full' ? ctx.opts.sizes.durationMs / 2 : ctx.opts.sizes.durationMs;
+  const { rounds } = ROUNDS[ctx.opts.mode];
+  const durationMs = ctx.opts.mode === 'full' ? (ctx.opts.sizes.durationMs * 3) / rounds : ctx.opts.sizes.durationMs;
   let b: LoadResult | undefined;
   let m: LoadResult | undefined;
   for (let i = 0; i < rounds; i++) {
-    b = best(b, await ctx.load({ ...bare, concurrency, durationMs }));
-    m = best(m, await ctx.load({ ...gw, concurrency, durationMs }));
+    const runBare = async () => void (b = best(b, await ctx.load({ ...bare, concurrency, durationMs })));
+    const runGw = async () => void (m = best(m, await ctx.load({ ...gw, concurrency, durationMs })));
+    if (i % 2 === 0) await runBare(), await runGw();
+    else await runGw(), await runBare();
   }
   return { bare: b!, gw: m! };
+}
+
+/** Drives both servers untimed at 16 in flight, so the first timed level (1 in flight) meets warm code on both sides. */
+async function warm(ctx: BenchContext, bare: Job, gw: Job): Promise<void> {
+  const { warmMs } = ROUNDS[ctx.opts.mode];
+  if (warmMs === 0) return;
+  for (const job of [bare, gw]) await ctx.load({ ...job, concurrency: 16, warmupMs: warmMs, durationMs: 1 });
 }
 
 function pairScenario(id: string, title: string, target: string, rpsFloor: number, p50: number, p99: number | undefined, servers: (ctx: BenchContext) => Promise<{ bare: Job; gw: Job }>): Scenario {
@@ -45,6 +60,7 @@ function pairScenario(id: string, title: string, target: string, rpsFloor: numbe
     group: 'shipped',
     async run(ctx) {
       const { bare, gw } = await servers(ctx);
+      await warm(ctx, bare, gw);
       const rows: Row[] = [];
       const top = Math.max(...ctx.opts.sizes.levels);
       for (const concurrency of ctx.opts.sizes.levels) {
