@@ -2,7 +2,7 @@
 // mcpgw uses, straight into the plain shapes @grpc/proto-loader delivers with PROTO_LOADER_OPTIONS
 // (messages.ts), and skip the rest of the wire unread. proto-loader decodes every field into message
 // instances and then copies them into plain objects (issue 15: 9 % of a cached-token Check's busy
-// time, and a share of its garbage). test/unit/envoy-decode.properties.test.ts holds them to
+// time, and a share of its garbage). test/unit/envoy-codecs.properties.test.ts holds them to
 // proto-loader's output for every field they read.
 import protobuf from 'protobufjs/minimal.js';
 import type { CheckRequest, HeaderMap, HeaderValue, HttpBody, HttpHeaders, HttpTrailers, ProcessingRequest, ProtoStruct, ProtoValue } from './messages.js';

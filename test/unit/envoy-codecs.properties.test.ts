@@ -1,7 +1,8 @@
 // mcpgw decodes CheckRequest and ProcessingRequest itself (src/envoy/decode.ts, only the fields it
-// reads). For any message Envoy's real protos encode, it reads what @grpc/proto-loader reads for those
-// fields; for bytes that are not a message it throws an Error (grpc-js answers INTERNAL), never
-// anything else, and through gRPC a malformed message fails that call only.
+// reads) and encodes its replies itself (src/envoy/encode.ts). For any message Envoy's real protos
+// encode, it reads what @grpc/proto-loader reads for those fields; for bytes that are not a message it
+// throws an Error (grpc-js answers INTERNAL), never anything else, and through gRPC a malformed message
+// fails that call only. Its replies are byte for byte what proto-loader writes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -11,6 +12,7 @@ import {
   EXT_PROC_ATTRIBUTES_NAMESPACE,
   decodeCheckRequest,
   decodeProcessingRequest,
+  envoyServiceDefinitions,
   loadEnvoyServices,
   type CheckRequest,
   type ProcessingRequest,
@@ -204,6 +206,72 @@ test('a Struct nested past the depth guard is refused with an Error, not a stack
   const entry = field(1, Buffer.concat([field(1, EXT_AUTHZ_NAMESPACE), field(2, field(1, Buffer.concat([field(1, 'k'), field(2, value)])))]));
   const wire = Buffer.concat([field(4, ''), field(8, entry)]);
   assert.throws(() => decodeProcessingRequest(wire), /nested deeper/);
+});
+
+// ---- replies ---------------------------------------------------------------------------------
+
+const headerOption = fc.record(
+  {
+    header: fc.record({ key: headerName, value: text, raw_value: bytes }, { requiredKeys: ['key'] }),
+    append: fc.record({ value: fc.boolean() }),
+    append_action: fc.constantFrom('APPEND_IF_EXISTS_OR_ADD', 'ADD_IF_ABSENT', 'OVERWRITE_IF_EXISTS_OR_ADD', 'OVERWRITE_IF_EXISTS'),
+    keep_empty_value: fc.boolean(),
+  },
+  { requiredKeys: ['header'] },
+);
+const mutation = fc.record({ set_headers: fc.array(headerOption, { maxLength: 4 }), remove_headers: fc.array(headerName, { maxLength: 3 }) }, { requiredKeys: [] });
+const httpStatus = fc.record({ code: fc.oneof(fc.constantFrom('OK', 'Forbidden', 'Unauthorized', 'NotFound', 'TooManyRequests'), fc.constantFrom(200, 401, 403, 404, 413, 429, 503)) });
+const checkResponseArb = fc.record(
+  {
+    status: fc.record({ code: fc.integer({ min: -3, max: 16 }), message: text }, { requiredKeys: [] }),
+    ok_response: fc.record({ headers: fc.array(headerOption, { maxLength: 4 }), headers_to_remove: fc.array(headerName, { maxLength: 3 }), response_headers_to_add: fc.array(headerOption, { maxLength: 2 }) }, { requiredKeys: [] }),
+    denied_response: fc.record({ status: httpStatus, headers: fc.array(headerOption, { maxLength: 3 }), body: text }, { requiredKeys: [] }),
+    dynamic_metadata: structArb,
+  },
+  { requiredKeys: [] },
+);
+const common = fc.record(
+  {
+    status: fc.constantFrom('CONTINUE', 'CONTINUE_AND_REPLACE'),
+    header_mutation: mutation,
+    body_mutation: fc.oneof(fc.record({ body: bytes }), fc.record({ clear_body: fc.boolean() })),
+    clear_route_cache: fc.boolean(),
+  },
+  { requiredKeys: [] },
+);
+const bodyMode = fc.constantFrom('NONE', 'STREAMED', 'BUFFERED', 'BUFFERED_PARTIAL', 'FULL_DUPLEX_STREAMED');
+const headerMode = fc.constantFrom('DEFAULT', 'SEND', 'SKIP');
+const processingResponseArb = fc
+  .tuple(
+    fc.oneof(
+      ...(['request_headers', 'response_headers', 'request_body', 'response_body'] as const).map((k) => fc.record({ response: fc.constant(k), [k]: fc.record({ response: common }, { requiredKeys: [] }) })),
+      ...(['request_trailers', 'response_trailers'] as const).map((k) => fc.record({ response: fc.constant(k), [k]: fc.record({ header_mutation: mutation }, { requiredKeys: [] }) })),
+      fc.record({ response: fc.constant('immediate_response'), immediate_response: fc.record({ status: httpStatus, headers: mutation, body: bytes, details: text }, { requiredKeys: ['status'] }) }),
+    ),
+    fc.record(
+      {
+        dynamic_metadata: structArb,
+        mode_override: fc.record({ request_header_mode: headerMode, response_header_mode: headerMode, request_body_mode: bodyMode, response_body_mode: bodyMode, request_trailer_mode: headerMode, response_trailer_mode: headerMode }, { requiredKeys: [] }),
+      },
+      { requiredKeys: [] },
+    ),
+  )
+  .map(([reply, rest]) => ({ ...reply, ...rest }));
+
+test('replies: mcpgw writes the bytes protobufjs writes, for any CheckResponse and ProcessingResponse', () => {
+  const served = envoyServiceDefinitions();
+  const sameBytes = (ours: (v: unknown) => Buffer, theirs: (v: unknown) => Buffer) => (m: unknown) => assert.deepEqual(ours(m).toString('hex'), theirs(m).toString('hex'));
+  fc.assert(fc.property(checkResponseArb, sameBytes(served.authorization.Check!.responseSerialize, check.responseSerialize)), { numRuns: 1500 });
+  fc.assert(fc.property(processingResponseArb, sameBytes(served.externalProcessor.Process!.responseSerialize, process_.responseSerialize)), { numRuns: 1500 });
+});
+
+test('replies the encoder leaves to proto-loader (a string for bytes, an unknown enum name) come out as proto-loader writes them', () => {
+  const served = envoyServiceDefinitions();
+  const ours = served.externalProcessor.Process!.responseSerialize;
+  for (const odd of [{ immediate_response: { status: { code: 403 }, body: 'aGk=' } }, { request_headers: { response: { status: 'NOT_A_STATUS' } } }, { dynamic_metadata: { fields: { n: { numberValue: '1' } } } }]) {
+    assert.equal(ours(odd).toString('hex'), process_.responseSerialize(odd).toString('hex'));
+  }
+  assert.throws(() => ours({ request_headers: { response: { header_mutation: { set_headers: 'x' } } } }));
 });
 
 test('through gRPC, a malformed Check or ext_proc message fails that call with INTERNAL; the next call is answered', async () => {
