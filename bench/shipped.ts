@@ -31,18 +31,28 @@ const ROUNDS = { tiny: { rounds: 1, warmMs: 0 }, quick: { rounds: 5, warmMs: 150
  * Bare and mcpgw alternate round after round (ABBA: the side that goes first swaps each round), so
  * drift lands on both; full mode splits a row's time over its rounds.
  */
-async function interleaved(ctx: BenchContext, bare: Job, gw: Job, concurrency: number): Promise<{ bare: LoadResult; gw: LoadResult }> {
+async function interleaved(ctx: BenchContext, bare: Job, gw: Job, concurrency: number): Promise<{ bare: LoadResult; gw: LoadResult; cpu: { bare: number; gw: number } }> {
   const { rounds } = ROUNDS[ctx.opts.mode];
   const durationMs = ctx.opts.mode === 'full' ? (ctx.opts.sizes.durationMs * 3) / rounds : ctx.opts.sizes.durationMs;
   let b: LoadResult | undefined;
   let m: LoadResult | undefined;
+  const cpu = { bare: { us: 0, requests: 0 }, gw: { us: 0, requests: 0 } };
+  /** One timed round; the server's CPU time over it, per completed request, is summed for the row. */
+  const round = async (job: Job, side: 'bare' | 'gw') => {
+    const before = await ctx.serverCpuUs(job.target);
+    const r = await ctx.load({ ...job, concurrency, durationMs });
+    cpu[side].us += (await ctx.serverCpuUs(job.target)) - before;
+    cpu[side].requests += r.completed;
+    return r;
+  };
   for (let i = 0; i < rounds; i++) {
-    const runBare = async () => void (b = best(b, await ctx.load({ ...bare, concurrency, durationMs })));
-    const runGw = async () => void (m = best(m, await ctx.load({ ...gw, concurrency, durationMs })));
+    const runBare = async () => void (b = best(b, await round(bare, 'bare')));
+    const runGw = async () => void (m = best(m, await round(gw, 'gw')));
     if (i % 2 === 0) await runBare(), await runGw();
     else await runGw(), await runBare();
   }
-  return { bare: b!, gw: m! };
+  const perRequest = (c: { us: number; requests: number }) => Math.round((c.us / Math.max(1, c.requests)) * 10) / 10;
+  return { bare: b!, gw: m!, cpu: { bare: perRequest(cpu.bare), gw: perRequest(cpu.gw) } };
 }
 
 /** Drives both servers untimed at 16 in flight, so the first timed level (1 in flight) meets warm code on both sides. */
@@ -68,7 +78,9 @@ function pairScenario(id: string, title: string, target: string, rpsFloor: numbe
         const saturation = concurrency === top;
         const fullTarget = `${target}${saturation ? `, rps ≥ ${rpsFloor}x` : ''}`;
         const met = (q: NonNullable<Row['ratio']>) => (q.p50 ?? Infinity) <= p50 && (p99 === undefined || (q.p99 ?? Infinity) <= p99) && (!saturation || (q.rps ?? 0) >= rpsFloor);
-        rows.push(pairRow({ id: `${id}.c${concurrency}`, section: SECTION, title: `${concurrency} in flight${saturation ? ' (saturation)' : ''}`, baselineName: 'bare', target: fullTarget }, cellOf(r.gw), cellOf(r.bare), met));
+        // Server CPU per request moves far less with the machine's load than latency does.
+        const note = `server CPU ${r.cpu.gw} vs ${r.cpu.bare} µs/request, ${(r.cpu.gw / r.cpu.bare).toFixed(2)}x`;
+        rows.push(pairRow({ id: `${id}.c${concurrency}`, section: SECTION, title: `${concurrency} in flight${saturation ? ' (saturation)' : ''}`, baselineName: 'bare', target: fullTarget, note }, cellOf(r.gw), cellOf(r.bare), met));
       }
       return rows;
     },
