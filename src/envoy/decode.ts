@@ -4,11 +4,15 @@
 // instances and then copies them into plain objects (issue 15: 9 % of a cached-token Check's busy
 // time, and a share of its garbage). test/unit/envoy-codecs.properties.test.ts holds them to
 // proto-loader's output for every field they read.
-import protobuf from 'protobufjs/minimal.js';
+import { createRequire } from 'node:module';
+import type * as Protobuf from 'protobufjs/minimal.js';
 import type { CheckRequest, HeaderMap, HeaderValue, HttpBody, HttpHeaders, HttpTrailers, ProcessingRequest, ProtoStruct, ProtoValue } from './messages.js';
 import { EXT_AUTHZ_NAMESPACE, EXT_PROC_ATTRIBUTES_NAMESPACE } from './metadata.js';
 
-type Reader = protobuf.Reader;
+// Required, not imported: an ES import of protobufjs added 5 MB to mcpgw's idle RSS (a second load
+// through the ES module loader, docs/performance.md); require shares proto-loader's instance.
+const { Reader } = createRequire(import.meta.url)('protobufjs/minimal') as typeof Protobuf;
+type Reader = Protobuf.Reader;
 type Utf8Buffer = Buffer & { utf8Slice(start: number, end: number): string };
 
 const VARINT = 0;
@@ -261,7 +265,7 @@ function attributeContext(r: Reader, end: number): Attributes {
  * headers, path, host and body. The rest (addresses, context extensions, metadata, TLS) is skipped.
  */
 export function decodeCheckRequest(buf: Buffer): CheckRequest {
-  const r = protobuf.Reader.create(buf);
+  const r = Reader.create(buf);
   const m: CheckRequest = {};
   fields(r, r.len, (no, wire) => {
     if (no !== 1 || wire !== LEN) return false;
@@ -336,7 +340,7 @@ const KINDS = [undefined, undefined, 'request_headers', 'response_headers', 'req
  * Other metadata namespaces and attribute keys (Istio sends several, large) are skipped unread.
  */
 export function decodeProcessingRequest(buf: Buffer): ProcessingRequest {
-  const r = protobuf.Reader.create(buf);
+  const r = Reader.create(buf);
   const m: ProcessingRequest = {};
   const end = r.len;
   fields(r, end, (no, wire) => {
