@@ -9,8 +9,8 @@ import type * as Protobuf from 'protobufjs/minimal.js';
 import type { CheckRequest, HeaderMap, HeaderValue, HttpBody, HttpHeaders, HttpTrailers, ProcessingRequest, ProtoStruct, ProtoValue } from './messages.js';
 import { EXT_AUTHZ_NAMESPACE, EXT_PROC_ATTRIBUTES_NAMESPACE } from './metadata.js';
 
-// Required, not imported: an ES import of protobufjs added 5 MB to mcpgw's idle RSS (a second load
-// through the ES module loader, docs/performance.md); require shares proto-loader's instance.
+// Required, not imported: an ES import of protobufjs alone added 5 MB to mcpgw's idle RSS
+// (docs/performance.md); required, it costs nothing beside proto-loader's copy.
 const { Reader } = createRequire(import.meta.url)('protobufjs/minimal') as typeof Protobuf;
 type Reader = Protobuf.Reader;
 type Utf8Buffer = Buffer & { utf8Slice(start: number, end: number): string };
