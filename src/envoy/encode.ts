@@ -27,6 +27,9 @@ type Kind = 'message' | 'string' | 'bytes' | 'bool' | 'int32' | 'uint32' | 'enum
 
 interface MessageCodec {
   fields: Field[];
+  /** Generated per message (generate()): reads each field by its own name, so every read site sees one message's objects. */
+  size(m: Record<string, unknown>, s: Sizes): number;
+  write(o: Out, m: Record<string, unknown>): void;
 }
 
 /** A value this encoder leaves to proto-loader. */
@@ -84,11 +87,12 @@ function compile(def: PackageDefinition, root: string): MessageCodec {
   const codecOf = (full: string): MessageCodec => {
     const known = codecs.get(full);
     if (known) return known;
-    const codec: MessageCodec = { fields: [] };
+    const codec = { fields: [] } as unknown as MessageCodec;
     codecs.set(full, codec);
     const d = messages.get(full);
     if (!d) throw new Error(`proto type ${full} not found`);
     codec.fields = [...d.field].sort((a, b) => a.number - b.number).map((f) => fieldOf(full, f));
+    generate(codec);
     return codec;
   };
   const fieldOf = (scope: string, f: DescriptorField): Field => {
@@ -159,7 +163,7 @@ function scalarSize(f: Field, v: unknown, s: Sizes): number {
     case 'message': {
       if (typeof v !== 'object' || v === null) throw new Unsupported(`${f.name}: not an object`);
       const at = s.lens.push(0) - 1;
-      const n = messageSize(f.message as MessageCodec, v as Record<string, unknown>, s);
+      const n = (f.message as MessageCodec).size(v as Record<string, unknown>, s);
       s.lens[at] = n;
       return varintSize(n) + n;
     }
@@ -176,27 +180,24 @@ function enumNumber(f: Field, v: unknown): number {
   return n;
 }
 
-function messageSize(codec: MessageCodec, m: Record<string, unknown>, s: Sizes): number {
+/** One field's size, its value present: a map's entries, a repeated field's items, or one value. */
+function fieldSize(f: Field, v: unknown, s: Sizes): number {
+  const tagSize = varintSize(f.tag);
   let size = 0;
-  for (const f of codec.fields) {
-    const v = m[f.name];
-    if (v === undefined || v === null) continue;
-    const tagSize = varintSize(f.tag);
-    if (f.kind === 'map') {
-      if (typeof v !== 'object') throw new Unsupported(`${f.name}: not a map`);
-      const { key, value } = f.entry as NonNullable<Field['entry']>;
-      for (const k of Object.keys(v)) {
-        const at = s.lens.push(0) - 1;
-        const n = 1 + scalarSize(key, k, s) + 1 + scalarSize(value, (v as Record<string, unknown>)[k], s);
-        s.lens[at] = n;
-        size += tagSize + varintSize(n) + n;
-      }
-    } else if (f.repeated) {
-      if (!Array.isArray(v)) throw new Unsupported(`${f.name}: not an array`);
-      if (v.length && f.kind !== 'message' && f.kind !== 'string' && f.kind !== 'bytes') throw new Unsupported(`${f.name}: packed`);
-      for (const item of v) size += tagSize + scalarSize(f, item, s);
-    } else size += tagSize + scalarSize(f, v, s);
-  }
+  if (f.kind === 'map') {
+    if (typeof v !== 'object') throw new Unsupported(`${f.name}: not a map`);
+    const { key, value } = f.entry as NonNullable<Field['entry']>;
+    for (const k of Object.keys(v as object)) {
+      const at = s.lens.push(0) - 1;
+      const n = 1 + scalarSize(key, k, s) + 1 + scalarSize(value, (v as Record<string, unknown>)[k], s);
+      s.lens[at] = n;
+      size += tagSize + varintSize(n) + n;
+    }
+  } else if (f.repeated) {
+    if (!Array.isArray(v)) throw new Unsupported(`${f.name}: not an array`);
+    if (v.length && f.kind !== 'message' && f.kind !== 'string' && f.kind !== 'bytes') throw new Unsupported(`${f.name}: packed`);
+    for (const item of v) size += tagSize + scalarSize(f, item, s);
+  } else size = tagSize + scalarSize(f, v, s);
   return size;
 }
 
@@ -265,25 +266,34 @@ function writeScalar(o: Out, f: Field, v: unknown): void {
       return;
     default:
       o.varint(o.lens[o.next++] as number);
-      writeMessage(o, f.message as MessageCodec, v as Record<string, unknown>);
+      (f.message as MessageCodec).write(o, v as Record<string, unknown>);
   }
 }
 
-function writeMessage(o: Out, codec: MessageCodec, m: Record<string, unknown>): void {
-  for (const f of codec.fields) {
-    const v = m[f.name];
-    if (v === undefined || v === null) continue;
-    if (f.kind === 'map') {
-      const { key, value } = f.entry as NonNullable<Field['entry']>;
-      for (const k of Object.keys(v as object)) {
-        o.varint(f.tag);
-        o.varint(o.lens[o.next++] as number);
-        writeScalar(o, key, k);
-        writeScalar(o, value, (v as Record<string, unknown>)[k]);
-      }
-    } else if (f.repeated) for (const item of v as unknown[]) writeScalar(o, f, item);
-    else writeScalar(o, f, v);
-  }
+function writeField(o: Out, f: Field, v: unknown): void {
+  if (f.kind === 'map') {
+    const { key, value } = f.entry as NonNullable<Field['entry']>;
+    for (const k of Object.keys(v as object)) {
+      o.varint(f.tag);
+      o.varint(o.lens[o.next++] as number);
+      writeScalar(o, key, k);
+      writeScalar(o, value, (v as Record<string, unknown>)[k]);
+    }
+  } else if (f.repeated) for (const item of v as unknown[]) writeScalar(o, f, item);
+  else writeScalar(o, f, v);
+}
+
+/**
+ * Generates a message's size and write functions, field by field with each property named in the
+ * code (as protobufjs generates its encoders): a loop reading `m[f.name]` for every message type
+ * was megamorphic and most of the encoder's time. Names come from the loaded descriptors, quoted.
+ */
+function generate(codec: MessageCodec): void {
+  const reads = codec.fields.map((f, i) => [`v = m[${JSON.stringify(f.name)}];`, `if (v !== undefined && v !== null)`, i] as const);
+  const size = reads.map(([get, present, i]) => `${get} ${present} n += fieldSize(F[${i}], v, s);`).join('\n');
+  const write = reads.map(([get, present, i]) => `${get} ${present} writeField(o, F[${i}], v);`).join('\n');
+  const make = new Function('fieldSize', 'writeField', 'F', `return [function size(m, s) { let n = 0; let v;\n${size}\nreturn n; }, function write(o, m) { let v;\n${write}\n}];`);
+  [codec.size, codec.write] = make(fieldSize, writeField, codec.fields) as [MessageCodec['size'], MessageCodec['write']];
 }
 
 /** A serializer for message `name`, falling back to `fallback` (proto-loader's) for what it cannot write. */
@@ -294,13 +304,13 @@ export function replyEncoder(def: PackageDefinition, name: string, fallback: (va
     const s: Sizes = { lens: [] };
     let size: number;
     try {
-      size = messageSize(codec, value as Record<string, unknown>, s);
+      size = codec.size(value as Record<string, unknown>, s);
     } catch (err) {
       if (err instanceof Unsupported) return fallback(value);
       throw err;
     }
     const o = new Out(Buffer.allocUnsafe(size), s.lens);
-    writeMessage(o, codec, value as Record<string, unknown>);
+    codec.write(o, value as Record<string, unknown>);
     return o.buf;
   };
 }
