@@ -76,6 +76,14 @@ export class BenchContext {
     return String(child.ready.grpc);
   }
 
+  /** CPU time (user + system, µs) a server process has used so far, by its gRPC address. */
+  async serverCpuUs(target: string): Promise<number> {
+    const c = [...this.servers.values()].find((s) => String(s.ready.grpc) === target);
+    if (!c) throw new Error(`no bench server at ${target}`);
+    const u = await c.request<{ user: number; system: number }>({ cpu: true });
+    return u.user + u.system;
+  }
+
   /** Resident memory of a server process (all workers for a cluster). */
   async serverMemory(name: string): Promise<number | undefined> {
     const c = this.servers.get(name);

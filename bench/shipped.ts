@@ -24,17 +24,51 @@ function best(a: LoadResult | undefined, r: LoadResult): LoadResult {
   return { ...base, p99: Math.min(a.p99, r.p99), rps: Math.max(a.rps, r.rps), errors: a.errors + r.errors };
 }
 
-/** Bare then mcpgw, round after round, so drift lands on both; full mode spends half a row's time per round. */
-async function interleaved(ctx: BenchContext, bare: Job, gw: Job, concurrency: number): Promise<{ bare: LoadResult; gw: LoadResult }> {
-  const rounds = ctx.opts.mode === 'tiny' ? 1 : 3;
-  const durationMs = ctx.opts.mode === 'full' ? ctx.opts.sizes.durationMs / 2 : ctx.opts.sizes.durationMs;
+/** Rounds per level, and how long each side is driven untimed first (JIT and pools warm before 1 in flight is timed). */
+const ROUNDS = { tiny: { rounds: 1, warmMs: 0 }, quick: { rounds: 5, warmMs: 1500 }, full: { rounds: 6, warmMs: 4000 } } as const;
+
+/**
+ * Bare and mcpgw alternate round after round (ABBA: the side that goes first swaps each round), so
+ * drift lands on both; full mode splits a row's time over its rounds.
+ */
+/** The median of the rounds' own p50 ratios (each round's mcpgw run against the bare run beside it). */
+function medianRatio(gw: number[], bare: number[]): number {
+  const r = gw.map((g, i) => g / (bare[i] as number)).sort((x, y) => x - y);
+  const mid = r.length >> 1;
+  return r.length % 2 ? (r[mid] as number) : ((r[mid - 1] as number) + (r[mid] as number)) / 2;
+}
+
+async function interleaved(ctx: BenchContext, bare: Job, gw: Job, concurrency: number): Promise<{ bare: LoadResult; gw: LoadResult; cpu: { bare: number; gw: number }; pairedP50: number }> {
+  const { rounds } = ROUNDS[ctx.opts.mode];
+  const durationMs = ctx.opts.mode === 'full' ? (ctx.opts.sizes.durationMs * 3) / rounds : ctx.opts.sizes.durationMs;
   let b: LoadResult | undefined;
   let m: LoadResult | undefined;
+  const cpu = { bare: { us: 0, requests: 0 }, gw: { us: 0, requests: 0 } };
+  const p50s = { bare: [] as number[], gw: [] as number[] };
+  /** One timed round; the server's CPU time over it, per completed request, is summed for the row. */
+  const round = async (job: Job, side: 'bare' | 'gw') => {
+    const before = await ctx.serverCpuUs(job.target);
+    const r = await ctx.load({ ...job, concurrency, durationMs });
+    cpu[side].us += (await ctx.serverCpuUs(job.target)) - before;
+    cpu[side].requests += r.completed;
+    p50s[side].push(r.p50);
+    return r;
+  };
   for (let i = 0; i < rounds; i++) {
-    b = best(b, await ctx.load({ ...bare, concurrency, durationMs }));
-    m = best(m, await ctx.load({ ...gw, concurrency, durationMs }));
+    const runBare = async () => void (b = best(b, await round(bare, 'bare')));
+    const runGw = async () => void (m = best(m, await round(gw, 'gw')));
+    if (i % 2 === 0) await runBare(), await runGw();
+    else await runGw(), await runBare();
   }
-  return { bare: b!, gw: m! };
+  const perRequest = (c: { us: number; requests: number }) => Math.round((c.us / Math.max(1, c.requests)) * 10) / 10;
+  return { bare: b!, gw: m!, cpu: { bare: perRequest(cpu.bare), gw: perRequest(cpu.gw) }, pairedP50: medianRatio(p50s.gw, p50s.bare) };
+}
+
+/** Drives both servers untimed at 16 in flight, so the first timed level (1 in flight) meets warm code on both sides. */
+async function warm(ctx: BenchContext, bare: Job, gw: Job): Promise<void> {
+  const { warmMs } = ROUNDS[ctx.opts.mode];
+  if (warmMs === 0) return;
+  for (const job of [bare, gw]) await ctx.load({ ...job, concurrency: 16, warmupMs: warmMs, durationMs: 1 });
 }
 
 function pairScenario(id: string, title: string, target: string, rpsFloor: number, p50: number, p99: number | undefined, servers: (ctx: BenchContext) => Promise<{ bare: Job; gw: Job }>): Scenario {
@@ -45,6 +79,7 @@ function pairScenario(id: string, title: string, target: string, rpsFloor: numbe
     group: 'shipped',
     async run(ctx) {
       const { bare, gw } = await servers(ctx);
+      await warm(ctx, bare, gw);
       const rows: Row[] = [];
       const top = Math.max(...ctx.opts.sizes.levels);
       for (const concurrency of ctx.opts.sizes.levels) {
@@ -52,7 +87,10 @@ function pairScenario(id: string, title: string, target: string, rpsFloor: numbe
         const saturation = concurrency === top;
         const fullTarget = `${target}${saturation ? `, rps ≥ ${rpsFloor}x` : ''}`;
         const met = (q: NonNullable<Row['ratio']>) => (q.p50 ?? Infinity) <= p50 && (p99 === undefined || (q.p99 ?? Infinity) <= p99) && (!saturation || (q.rps ?? 0) >= rpsFloor);
-        rows.push(pairRow({ id: `${id}.c${concurrency}`, section: SECTION, title: `${concurrency} in flight${saturation ? ' (saturation)' : ''}`, baselineName: 'bare', target: fullTarget }, cellOf(r.gw), cellOf(r.bare), met));
+        // Server CPU per request, and the median of the rounds' own p50 ratios, move far less with the
+        // machine's load than the best-of-rounds figures do.
+        const note = `server CPU ${r.cpu.gw} vs ${r.cpu.bare} µs/request, ${(r.cpu.gw / r.cpu.bare).toFixed(2)}x; p50 ratio of paired rounds, median ${r.pairedP50.toFixed(2)}x`;
+        rows.push(pairRow({ id: `${id}.c${concurrency}`, section: SECTION, title: `${concurrency} in flight${saturation ? ' (saturation)' : ''}`, baselineName: 'bare', target: fullTarget, note }, cellOf(r.gw), cellOf(r.bare), met));
       }
       return rows;
     },

@@ -34,8 +34,9 @@ server.addService(services.externalProcessor.service, {
 const port = await new Promise<number>((resolve, reject) =>
   server.bindAsync(`127.0.0.1:${process.env.BENCH_PORT ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
 );
-process.on('message', (m: { stop?: boolean; id?: number; memory?: boolean }) => {
+process.on('message', (m: { stop?: boolean; id?: number; memory?: boolean; cpu?: boolean }) => {
   if (m.stop) return server.tryShutdown(() => process.exit(0));
   if (m.memory) process.send?.({ id: m.id, result: process.memoryUsage() });
+  if (m.cpu) process.send?.({ id: m.id, result: process.cpuUsage() });
 });
 process.send?.({ ready: true, grpc: `127.0.0.1:${port}` });

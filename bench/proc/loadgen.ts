@@ -24,6 +24,8 @@ export interface LoadResult extends LatencySummary {
   elapsedMs: number;
   /** Completed requests per second over the measured window. */
   rps: number;
+  /** Every request completed, warm-up and drain included (what the server's CPU time was spent on). */
+  completed: number;
 }
 
 export async function runLoad(job: LoadJob): Promise<LoadResult> {
@@ -36,6 +38,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     let firstError: string | undefined;
     let measuring = false;
     let measured = 0;
+    let completed = 0;
     /** Measured requests started: on a busy machine the window must not close before every worker got one in. */
     let started = 0;
     let stop = false;
@@ -52,6 +55,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
           firstError ??= (e as Error).message;
           continue;
         }
+        completed++;
         if (!counted) continue;
         recordNs(h, Number(process.hrtime.bigint() - t0));
         if (job.maxRequests !== undefined && ++measured >= job.maxRequests) stop = true;
@@ -74,7 +78,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     await Promise.all(workers);
     const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
     const s = summarize(h);
-    return { ...s, errors, ...(firstError ? { firstError } : {}), elapsedMs: Math.round(elapsedMs), rps: Math.round((s.count / elapsedMs) * 1000) };
+    return { ...s, errors, ...(firstError ? { firstError } : {}), elapsedMs: Math.round(elapsedMs), rps: Math.round((s.count / elapsedMs) * 1000), completed };
   } finally {
     clients.close();
   }

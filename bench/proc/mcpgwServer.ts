@@ -11,11 +11,12 @@ if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
 const service = new GatewayService(parsed.config, createLogger(parsed.config.log.level));
 const addresses = await service.serve();
 
-process.on('message', (m: { stop?: boolean; id?: number; memory?: boolean }) => {
+process.on('message', (m: { stop?: boolean; id?: number; memory?: boolean; cpu?: boolean }) => {
   if (m.stop) {
     void service.close().then(() => process.exit(0));
     return;
   }
   if (m.memory) process.send?.({ id: m.id, result: process.memoryUsage() });
+  if (m.cpu) process.send?.({ id: m.id, result: process.cpuUsage() });
 });
 process.send?.({ ready: true, grpc: addresses.grpc, http: addresses.http });

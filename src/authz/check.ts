@@ -1,6 +1,6 @@
 // ext_authz adapter: CheckRequest → core decision → CheckResponse (reference/envoy.md §2).
 import * as grpc from '@grpc/grpc-js';
-import { requestView, type Decision, type Gateway, type HookCapabilities, type HttpRequestView } from '../core/index.js';
+import { requestView, type Decision, type Gateway, type HookCapabilities, type HttpRequestView, type Principal } from '../core/index.js';
 import { deniedResponse, extAuthzMetadata, okResponse, type CheckRequest, type CheckResponse } from '../envoy/index.js';
 import type { DecisionObserver, GatewayMetrics, Logger } from '../telemetry/index.js';
 
@@ -35,9 +35,21 @@ export function checkRequestView(req: CheckRequest): HttpRequestView {
  */
 export const CHECK_HOOK: HookCapabilities = { seesBody: false, seesResponse: false };
 
+/**
+ * The verified caller as JSON, written once per principal: a cached token yields the same frozen
+ * principal on every hit, so its metadata text is reused instead of stringified per Check.
+ */
+const principalJson = new WeakMap<Principal, string>();
+
+function principalText(p: Principal): string {
+  let json = principalJson.get(p);
+  if (json === undefined) principalJson.set(p, (json = JSON.stringify(p)));
+  return json;
+}
+
 export function decisionToCheckResponse(decision: Decision): CheckResponse {
   const s = decision.summary;
-  const principal = decision.kind === 'allow' && decision.principal ? JSON.stringify(decision.principal) : undefined;
+  const principal = decision.kind === 'allow' && decision.principal ? principalText(decision.principal) : undefined;
   const metadata = s.server ? extAuthzMetadata({ server: s.server, method: s.method, name: s.name }, principal) : undefined;
   // A local answer (denial or metadata document) goes out as Envoy's denied response with its status.
   return decision.kind === 'allow' ? okResponse(decision, metadata, decision.limits?.responseHeaders) : deniedResponse(decision, metadata);

@@ -71,6 +71,7 @@ interface ServerEntry {
 export class Gateway {
   private readonly servers: ServerTable;
   private readonly entries = new Map<string, ServerEntry>();
+  private readonly forwarded = new ForwardedPrincipals();
   private readonly limits: BodyLimits;
   private readonly rejectUnmatched: boolean;
   /** Envoy runs a hook that sees every request's body and response (config `extProc`). */
@@ -145,7 +146,7 @@ export class Gateway {
     summarize(summary, messages);
     if (messages.length === 1) seen.single = messages[0];
 
-    const identified = await access.identify(view, view.verified ?? trustedPrincipal(view, this.deps.now ?? Date.now));
+    const identified = await access.identify(view, view.verified ?? this.trustedPrincipal(view));
     if ('refusal' in identified) return this.refuseAccess(identified, summary);
     const principal = identified.principal;
     if (principal) summary.principal = principal.id;
@@ -338,6 +339,13 @@ export class Gateway {
     );
   }
 
+  /** The principal ext_authz verified, if Envoy forwarded it and it has not expired; malformed metadata is ignored (re-verify). */
+  private trustedPrincipal(view: HttpRequestView): Principal | undefined {
+    const raw = view.envoy?.verifiedPrincipal;
+    const p = raw ? this.forwarded.of(raw) : undefined;
+    return p?.expiresAt !== undefined && p.expiresAt <= (this.deps.now ?? Date.now)() ? undefined : p;
+  }
+
   private authorizeTool(server: CompiledServer, m: McpMessage): AccessRefusal | undefined {
     if (m.nameKind === 'tool' && m.name !== undefined && !server.toolAllowed(m.name)) {
       return { refusal: refusal(403, ErrorCode.forbidden, `Forbidden: tool "${m.name}" is not available on this server`, 'tool_denied', m.id ?? null), headers: [] };
@@ -346,16 +354,36 @@ export class Gateway {
   }
 }
 
-/** The principal ext_authz verified, if Envoy forwarded it; malformed metadata is ignored (re-verify). */
-function trustedPrincipal(view: HttpRequestView, now: Clock): Principal | undefined {
-  const raw = view.envoy?.verifiedPrincipal;
-  if (!raw) return undefined;
+/** How many forwarded principals (by their JSON) a Gateway keeps parsed; the memo is emptied when full. */
+const FORWARDED_PRINCIPALS_MAX = 1024;
+
+/**
+ * The principals ext_authz forwarded, by their JSON text: a caller's requests carry the same text, so
+ * it is parsed once (and frozen, as it is shared), not on every ext_proc request. Malformed text is
+ * remembered as null.
+ */
+class ForwardedPrincipals {
+  private readonly parsed = new Map<string, Principal | null>();
+
+  of(raw: string): Principal | undefined {
+    let p = this.parsed.get(raw);
+    if (p === undefined) {
+      p = parsePrincipal(raw);
+      if (this.parsed.size >= FORWARDED_PRINCIPALS_MAX) this.parsed.clear();
+      this.parsed.set(raw, p);
+    }
+    return p ?? undefined;
+  }
+}
+
+function parsePrincipal(raw: string): Principal | null {
   try {
     const p = JSON.parse(raw) as Principal;
-    if (typeof p.id !== 'string' || !Array.isArray(p.scopes)) return undefined;
-    return p.expiresAt !== undefined && p.expiresAt <= now() ? undefined : p;
+    if (typeof p.id !== 'string' || !Array.isArray(p.scopes)) return null;
+    for (const list of [p.scopes, p.roles, p.groups]) if (Array.isArray(list)) Object.freeze(list);
+    return Object.freeze(p);
   } catch {
-    return undefined;
+    return null;
   }
 }
 

@@ -7,6 +7,8 @@ import type { ProtoStruct } from './messages.js';
 
 /** Namespace Envoy files ext_authz's dynamic metadata under (Envoy's choice, not mcpgw's). */
 export const EXT_AUTHZ_NAMESPACE = 'envoy.filters.http.ext_authz';
+/** Namespace of the attributes Envoy sends ext_proc (`connection.uri_san_peer_certificate`, `upstream.address`). */
+export const EXT_PROC_ATTRIBUTES_NAMESPACE = 'envoy.filters.http.ext_proc';
 /** ExtProcDynamicMetadata's one field: the namespace of ext_proc's metadata. */
 export const MCPGW_METADATA_NAMESPACE = 'mcpgw';
 

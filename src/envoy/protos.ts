@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { decodeCheckRequest, decodeProcessingRequest } from './decode.js';
+import { replyEncoder } from './encode.js';
 
 const require = createRequire(import.meta.url);
 
@@ -35,12 +37,13 @@ export interface EnvoyServices {
 }
 
 let cached: EnvoyServices | undefined;
+let definition: protoLoader.PackageDefinition | undefined;
 let statusNumbers: Map<string, number> | undefined;
 
 /** Loads the ext_authz and ext_proc service definitions once per process. */
 export function loadEnvoyServices(): EnvoyServices {
   if (cached) return cached;
-  const def = protoLoader.loadSync([EXT_AUTHZ_PROTO, EXT_PROC_PROTO], PROTO_LOADER_OPTIONS);
+  const def = (definition = protoLoader.loadSync([EXT_AUTHZ_PROTO, EXT_PROC_PROTO], PROTO_LOADER_OPTIONS));
   const statusEnum = def['envoy.type.v3.StatusCode'] as unknown as { type: { value: Array<{ name: string; number: number }> } };
   statusNumbers = new Map(statusEnum.type.value.map((v) => [v.name, v.number]));
   const pkg = grpc.loadPackageDefinition(def) as unknown as {
@@ -51,6 +54,32 @@ export function loadEnvoyServices(): EnvoyServices {
     externalProcessor: pkg.envoy.service.ext_proc.v3.ExternalProcessor,
   };
   return cached;
+}
+
+export interface EnvoyServiceDefinitions {
+  authorization: grpc.ServiceDefinition;
+  externalProcessor: grpc.ServiceDefinition;
+}
+
+/**
+ * What mcpgw serves: proto-loader's definitions with decode.ts's request decoders (only the fields the
+ * adapters read) and encode.ts's reply encoders for Check and Process. Clients and the bench's bare
+ * servers keep proto-loader's.
+ */
+export function envoyServiceDefinitions(): EnvoyServiceDefinitions {
+  const { authorization, externalProcessor } = loadEnvoyServices();
+  const def = definition as protoLoader.PackageDefinition;
+  const a = authorization.service;
+  const p = externalProcessor.service;
+  const check = a.Check as grpc.MethodDefinition<unknown, unknown>;
+  const process = p.Process as grpc.MethodDefinition<unknown, unknown>;
+  return {
+    authorization: { ...a, Check: { ...check, requestDeserialize: decodeCheckRequest, responseSerialize: replyEncoder(def, 'envoy.service.auth.v3.CheckResponse', check.responseSerialize) } },
+    externalProcessor: {
+      ...p,
+      Process: { ...process, requestDeserialize: decodeProcessingRequest, responseSerialize: replyEncoder(def, 'envoy.service.ext_proc.v3.ProcessingResponse', process.responseSerialize) },
+    },
+  };
 }
 
 /**

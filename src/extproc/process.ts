@@ -4,7 +4,7 @@
 // response headers SEND, response body NONE unless the core's response decision needs it (session
 // pinning, list filtering, limits that end with the body): its BodyNeed becomes a mode_override.
 import { requestView, type BodyNeed, type Decision, type Deny, type EnvoyFacts, type Gateway, type HookCapabilities, type HttpRequestView, type ResponsePlan } from '../core/index.js';
-import { EXT_AUTHZ_METADATA_FIELDS, EXT_AUTHZ_NAMESPACE, VERIFIED_PRINCIPAL_KEY, headerLookup, structString, type BodySendMode, type ProcessingRequest, type ProcessingResponse } from '../envoy/index.js';
+import { EXT_AUTHZ_METADATA_FIELDS, EXT_AUTHZ_NAMESPACE, EXT_PROC_ATTRIBUTES_NAMESPACE, VERIFIED_PRINCIPAL_KEY, headerLookup, structString, type BodySendMode, type ProcessingRequest, type ProcessingResponse } from '../envoy/index.js';
 import type { DecisionObserver, GatewayMetrics, Logger, PendingAudit } from '../telemetry/index.js';
 import { RESPONSE_BODY_CONTINUE, denyReply, requestReply, responseBodyReply, responseHeadersReply } from './replies.js';
 import type { Holds, StreamState } from './streamState.js';
@@ -23,15 +23,13 @@ export interface Work {
   holds?: Holds;
 }
 
-const ATTRIBUTES_KEY = 'envoy.filters.http.ext_proc';
-
 /** ext_proc is shown every request's body (BUFFERED) and its response. */
 export const PROCESS_HOOK: HookCapabilities = { seesBody: true, seesResponse: true };
 
 /** Caller facts only Envoy can state: the mTLS peer (attribute) and ext_authz's verdict (metadata). */
 function envoyFacts(msg: ProcessingRequest): EnvoyFacts {
   const facts: EnvoyFacts = {};
-  const spiffeId = structString(msg.attributes?.[ATTRIBUTES_KEY], 'connection.uri_san_peer_certificate');
+  const spiffeId = structString(msg.attributes?.[EXT_PROC_ATTRIBUTES_NAMESPACE], 'connection.uri_san_peer_certificate');
   if (spiffeId) facts.spiffeId = spiffeId;
   const verified = structString(msg.metadata_context?.filter_metadata?.[EXT_AUTHZ_NAMESPACE], VERIFIED_PRINCIPAL_KEY);
   if (verified) facts.verifiedPrincipal = verified;
@@ -104,7 +102,7 @@ export class RequestProcessor {
   private async answerResponseHeaders(state: StreamState, msg: ProcessingRequest, limits: Holds['limits'], audit: Holds['audit']): Promise<Work> {
     const started = process.hrtime.bigint();
     const header = headerLookup(msg.response_headers?.headers);
-    const upstreamAddress = structString(msg.attributes?.[ATTRIBUTES_KEY], 'upstream.address');
+    const upstreamAddress = structString(msg.attributes?.[EXT_PROC_ATTRIBUTES_NAMESPACE], 'upstream.address');
     const response = { status: Number(header(':status') ?? 0), header, hasBody: msg.response_headers?.end_of_stream !== true, ...(upstreamAddress ? { upstreamAddress } : {}) };
     const sessionId = header('mcp-session-id');
     this.deps.observer.responded(audit, { status: response.status, ...(upstreamAddress ? { pod: upstreamAddress } : {}), ...(sessionId ? { sessionId } : {}) });

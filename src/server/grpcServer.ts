@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { authorizationService } from '../authz/index.js';
 import type { Gateway } from '../core/index.js';
-import { loadEnvoyServices } from '../envoy/index.js';
+import { envoyServiceDefinitions } from '../envoy/index.js';
 import { externalProcessorService } from '../extproc/index.js';
 import type { DecisionObserver, GatewayMetrics, Logger } from '../telemetry/index.js';
 
@@ -43,7 +43,7 @@ export class GrpcListener {
   readonly health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING' as const])));
 
   constructor(deps: GrpcDeps, options: GrpcListenerOptions) {
-    const services = loadEnvoyServices();
+    const services = envoyServiceDefinitions();
     // Envoy keeps HTTP/2 connections to ext_authz / ext_proc open for a long time: keepalive pings
     // notice dead peers, and no max connection age interrupts streams.
     this.server = new grpc.Server({
@@ -54,8 +54,8 @@ export class GrpcListener {
       'grpc.max_send_message_length': options.maxMessageBytes,
       ...(options.interceptors?.length ? { interceptors: options.interceptors } : {}),
     });
-    this.server.addService(services.authorization.service, authorizationService(deps));
-    this.server.addService(services.externalProcessor.service, externalProcessorService(deps));
+    this.server.addService(services.authorization, authorizationService(deps));
+    this.server.addService(services.externalProcessor, externalProcessorService(deps));
     for (const extra of options.services ?? []) this.server.addService(extra.definition, extra.implementation);
     this.health.addToServer(this.server);
   }

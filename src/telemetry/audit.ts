@@ -102,33 +102,68 @@ function argumentsWriter(mode: AuditArguments, maxBytes: number): ArgumentsWrite
   };
 }
 
+/** Audit lines gathered into one write of at least this many characters, flushed at least once a second. */
+const BATCH_CHARS = 4096;
+
+/**
+ * Gathers lines into 4 KiB writes (one syscall per line was the audit log's main cost, docs/performance.md).
+ * Done here rather than by sonic-boom's minLength, which measures its whole pending buffer
+ * (Buffer.byteLength) again on every line written: a quarter of a line's cost.
+ */
+class LineBatch {
+  private pending: string[] = [];
+  private chars = 0;
+
+  constructor(private readonly out: { write(chunk: string): unknown }) {}
+
+  write(line: string): boolean {
+    this.pending.push(line);
+    this.chars += line.length;
+    if (this.chars >= BATCH_CHARS) this.flush();
+    return true;
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const chunk = this.pending.join('');
+    this.pending = [];
+    this.chars = 0;
+    this.out.write(chunk);
+  }
+}
+
 export class AuditLog {
   readonly sessionIds: SessionIdHasher;
   private readonly logger: Logger;
-  private readonly destination: DestinationStream | NodeJS.WritableStream;
-  private readonly ownsDestination: boolean;
+  /** Where lines go: the caller's stream, or the batch in front of the file / stdout. */
+  private readonly destination: { write(line: string): unknown };
+  /** The file or stdout mcpgw opened (not a caller's stream), and the batch in front of it. */
+  private readonly owned?: { boom: ReturnType<typeof pino.destination>; batch: LineBatch };
   private readonly writeArguments: ArgumentsWriter;
+  /** `,"instance":…` as pino writes the base binding, or ''. */
+  private readonly instanceField: string;
+  /** Top-level fields pino's redact would censor: a line with one goes through pino. */
+  private readonly redacted: ReadonlySet<string>;
   private flushTimer?: NodeJS.Timeout;
 
   /** Opens the destination (a file is created with its directory); throws on an invalid redact path. */
   constructor(private readonly opts: AuditOptions) {
     this.writeArguments = argumentsWriter(opts.arguments, opts.maxArgumentsBytes ?? 4096);
     this.sessionIds = new SessionIdHasher(opts.salt);
+    this.instanceField = opts.instance ? `,"instance":${JSON.stringify(opts.instance)}` : '';
+    this.redacted = opts.secrets?.redactedFields() ?? new Set();
     const d = opts.destination;
-    this.ownsDestination = !(typeof d === 'object' && 'stream' in d);
-    this.destination =
-      typeof d === 'object' && 'stream' in d
-        ? d.stream
-        : // Lines are gathered into 4 KiB writes (one syscall per line was the audit log's main cost,
-          // docs/performance.md) and flushed at least once a second, so none waits longer.
-          pino.destination({ dest: d === 'stdout' ? 1 : d.file, sync: false, mkdir: true, minLength: 4096 });
-    if (this.ownsDestination) {
-      const boom = this.destination as ReturnType<typeof pino.destination>;
-      this.flushTimer = setInterval(() => boom.flush(), 1000);
+    if (typeof d === 'object' && 'stream' in d) this.destination = d.stream;
+    else {
+      const boom = pino.destination({ dest: d === 'stdout' ? 1 : d.file, sync: false, mkdir: true });
+      const batch = new LineBatch(boom);
+      this.owned = { boom, batch };
+      this.destination = batch;
+      this.flushTimer = setInterval(() => (batch.flush(), boom.flush()), 1000);
       this.flushTimer.unref();
     }
     const onError = opts.onError ?? ((err: Error) => process.emitWarning(`audit log write failed: ${err.message}`));
-    if (this.ownsDestination) (this.destination as NodeJS.EventEmitter).on('error', onError);
+    this.owned?.boom.on('error', onError);
     this.logger = pino(
       {
         level: 'info',
@@ -138,7 +173,7 @@ export class AuditLog {
         formatters: { level: () => ({ log: 'audit' }) },
         ...opts.secrets?.loggerOptions(),
       },
-      this.destination,
+      this.destination as DestinationStream,
     );
   }
 
@@ -146,7 +181,7 @@ export class AuditLog {
   record(e: AuditDecision): boolean {
     if (!isAudited(e.method, e.decision)) return false;
     const { sessionId, arguments: args, ...fields } = e;
-    this.logger.info({
+    this.write({
       event: 'decision',
       ...fields,
       ...(sessionId !== undefined ? { sessionIdHash: this.sessionIds.hash(sessionId) } : {}),
@@ -157,20 +192,40 @@ export class AuditLog {
 
   sessionStarted(s: AuditSession): void {
     const { sessionId, ...fields } = s;
-    this.logger.info({ event: 'session.start', ...fields, sessionIdHash: this.sessionIds.hash(sessionId) });
+    this.write({ event: 'session.start', ...fields, sessionIdHash: this.sessionIds.hash(sessionId) });
   }
 
   /** `reason`: deleted, expired, pod_gone, upstream_lost (the mcpgw_sessions_ended_total reasons). */
   sessionEnded(s: AuditSession & { reason: string; durationMs?: number }): void {
     const { sessionId, ...fields } = s;
-    this.logger.info({ event: 'session.end', ...fields, sessionIdHash: this.sessionIds.hash(sessionId) });
+    this.write({ event: 'session.end', ...fields, sessionIdHash: this.sessionIds.hash(sessionId) });
+  }
+
+  /**
+   * One line, as pino writes it (`{"log":"audit","time":…,"instance":…,` then the fields), serialized
+   * by one JSON.stringify: pino's field-by-field asJson and its isoTime were 7 of a line's 8.5 µs
+   * (docs/performance.md). A line with an object field (redacted arguments) or a field pino's redact
+   * censors still goes through pino; every line gets the secrets scrub pino's streamWrite hook applies.
+   */
+  private write(obj: Record<string, unknown>): void {
+    for (const k in obj) {
+      const v = obj[k];
+      if ((typeof v === 'object' && v !== null) || this.redacted.has(k)) {
+        this.logger.info(obj);
+        return;
+      }
+    }
+    const fields = JSON.stringify(obj);
+    const line = `{"log":"audit","time":"${new Date().toISOString()}"${this.instanceField},${fields.slice(1)}\n`;
+    this.destination.write(this.opts.secrets ? this.opts.secrets.scrub(line) : line);
   }
 
   /** Flushes; closes a file destination (stdout and caller-owned streams stay open). */
   async close(): Promise<void> {
     clearInterval(this.flushTimer);
-    if (!this.ownsDestination) return;
-    const boom = this.destination as ReturnType<typeof pino.destination>;
+    if (!this.owned) return;
+    const { boom, batch } = this.owned;
+    batch.flush();
     if (this.opts.destination === 'stdout') {
       await new Promise<void>((resolve) => boom.flush(() => resolve()));
       return;

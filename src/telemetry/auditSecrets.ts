@@ -49,6 +49,11 @@ export class SecretsGuard {
     return line;
   }
 
+  /** The field names `redact` censors (as top-level fields and one level down). */
+  redactedFields(): ReadonlySet<string> {
+    return new Set([...SECRET_HEADERS, ...this.extraHeaders.map((h) => h.toLowerCase()), ...SECRET_FIELDS, 'headers']);
+  }
+
   /** Options to merge into a pino logger: field redaction plus the scrub of each written line. */
   loggerOptions(): Pick<LoggerOptions, 'redact' | 'hooks'> {
     return {

@@ -77,6 +77,9 @@ export class DecisionObserver {
         ...(f.jsonRpcId !== undefined ? { jsonRpcId: f.jsonRpcId } : {}),
       });
     }
+    // An allow this hook does not audit (ext_authz before ext_proc, ext_proc's headers pre-check) and a
+    // local answer leave no line: nothing more is built for them.
+    if (d.kind === 'respond' || (d.kind === 'allow' && (!auditing || !f.final))) return { traceHeaders: [] };
     const traceId = own?.traceId ?? incoming?.traceId;
     // Built field by field (same keys, same order as spreading pick()s, without an object per field).
     const entry: AuditDecision = { decision, reason, latencyMs: Math.round(f.seconds * 1e6) / 1000 };
@@ -91,12 +94,11 @@ export class DecisionObserver {
     put(entry, 'sessionId', sessionId);
     put(entry, 'arguments', f.params?.arguments);
     put(entry, 'configVersion', this.deps.configVersion?.());
-    if (d.kind !== 'allow') entry.status = d.status;
-    if (d.kind !== 'allow') {
-      if (d.kind === 'deny') audit?.record(entry);
+    if (d.kind === 'deny') {
+      entry.status = d.status;
+      audit?.record(entry);
       return { traceHeaders: [] };
     }
-    if (!auditing || !f.final) return { traceHeaders: [] };
     const traceHeaders = upstreamTraceHeaders(incoming, own);
     // ext_authz never sees the response: its line is complete now.
     if (f.hook === 'ext_authz') {

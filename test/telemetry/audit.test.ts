@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { pino } from 'pino';
 import type { Decision } from '../../src/core/index.js';
 import { AuditLog, auditFieldsOf, isAudited, type AuditOptions } from '../../src/telemetry/audit.js';
 import { canonicalJson, SessionIdHasher } from '../../src/telemetry/auditHash.js';
@@ -149,5 +151,47 @@ describe('auditFieldsOf', () => {
       principal: { id: 'jwt:i#bob', kind: 'jwt', subject: 'bob', scopes: [], roles: [], groups: [], tenant: 'acme' },
     };
     assert.deepEqual(auditFieldsOf(d), { ...summary, principal: 'jwt:i#bob', tenant: 'acme', decision: 'allow', reason: 'allowed' });
+  });
+});
+
+describe('audit lines are what pino writes', () => {
+  // The audit log serializes its lines itself (one JSON.stringify); pino with the audit's options is
+  // the reference, whatever well-formed strings hold (quotes, control characters, non-ASCII).
+  const text = fc
+    .oneof(fc.string({ unit: 'binary', maxLength: 30 }), fc.string({ unit: fc.constantFrom('"', '\\', '\n', '\u0000', '\ud800', 'é', 'a', '</'), maxLength: 12 }))
+    .filter((t) => !/\p{Cs}/u.test(t));
+  const entry = fc.record(
+    {
+      requestId: text, traceId: text, principal: text, tenant: text, server: text, method: fc.constantFrom('tools/call', 'tools/list', 'prompts/get'),
+      name: text, decision: fc.constantFrom('allow' as const, 'deny' as const), reason: text, status: fc.integer({ min: 100, max: 599 }),
+      pod: text, sessionId: text, latencyMs: fc.double({ noNaN: true, noDefaultInfinity: true }), configVersion: text,
+    },
+    { requiredKeys: ['decision', 'reason', 'method'] },
+  );
+  const untimed = (line: string) => line.replace(/"time":"[^"]*"/, '"time":"T"');
+
+  for (const secrets of [undefined, new SecretsGuard()]) {
+    test(`decision and session lines${secrets ? ' (with the secrets guard)' : ''}`, () => {
+      fc.assert(
+        fc.property(entry, fc.constantFrom(undefined, 'mcpgw-7d9f', 'pod "x"'), (e, instance) => {
+          const { audit, sink } = auditTo({ ...(instance ? { instance } : {}), ...(secrets ? { secrets } : {}) });
+          const ref = new LineSink();
+          const reference = pino({ level: 'info', base: instance ? { instance } : null, timestamp: () => ',"time":"T"', formatters: { level: () => ({ log: 'audit' }) }, ...secrets?.loggerOptions() }, ref);
+          const { sessionId, ...fields } = e;
+          const hash = sessionId !== undefined ? { sessionIdHash: audit.sessionIds.hash(sessionId) } : {};
+          if (audit.record(e)) reference.info({ event: 'decision', ...fields, ...hash });
+          audit.sessionStarted({ sessionId: e.sessionId ?? 's', server: e.server ?? 'x', pod: e.pod ?? 'p', ...(e.principal ? { principal: e.principal } : {}) });
+          reference.info({ event: 'session.start', sessionId: undefined, server: e.server ?? 'x', pod: e.pod ?? 'p', ...(e.principal ? { principal: e.principal } : {}), sessionIdHash: audit.sessionIds.hash(e.sessionId ?? 's') });
+          assert.deepEqual(sink.raw.map(untimed), ref.raw.map(untimed));
+        }),
+        { numRuns: 500 },
+      );
+    });
+  }
+
+  test('a lone surrogate (a JSON-escaped tool name) is written escaped, so the line reads back the name', () => {
+    const { audit, sink } = auditTo();
+    audit.record({ method: 'tools/call', name: 'x\ud800y', decision: 'deny', reason: 'tool_denied' });
+    assert.equal(sink.objects[0]?.name, 'x\ud800y');
   });
 });
