@@ -11,13 +11,19 @@ import type { Logger } from './logger.js';
 
 /**
  * Allowed Checks in a row, for one server, without an ext_proc request for it, before it is flagged.
- * With n replicas a healthy run that long happens with probability ((n-1)/n)^100: 3e-5 at 10 replicas.
+ * Above what a burst of concurrent requests produces (each Check's ext_proc stream follows it, so
+ * about as many Checks in a row as requests in flight), and with n replicas a healthy run that long
+ * happens with probability ((n-1)/n)^1000: 2e-46 at 10 replicas.
  */
-export const EXT_PROC_ABSENT_AFTER_CHECKS = 100;
+export const EXT_PROC_ABSENT_AFTER_CHECKS = 1000;
+/** A run this many times the longest healthy one (ended by an ext_proc request) is flagged, if longer than the threshold. */
+const HEALTHY_RUN_MARGIN = 4;
 
 export class ExtProcCoverage {
   /** Allowed Checks since the server's last ext_proc request; absent once ext_proc was seen. */
   private readonly checksWithout = new Map<string, number>();
+  /** The longest run of Checks an ext_proc request ended without the server being flagged: the load's burst size. */
+  private readonly longestHealthyRun = new Map<string, number>();
   private readonly flagged = new Set<string>();
   private readonly gauge: Gauge<'server'>;
 
@@ -39,7 +45,7 @@ export class ExtProcCoverage {
     const count = (this.checksWithout.get(server) ?? 0) + 1;
     this.checksWithout.set(server, count);
     if (count === 1 && !this.flagged.has(server)) this.gauge.set({ server }, 0);
-    if (count < this.threshold || this.flagged.has(server)) return;
+    if (count < Math.max(this.threshold, HEALTHY_RUN_MARGIN * (this.longestHealthyRun.get(server) ?? 0)) || this.flagged.has(server)) return;
     this.flagged.add(server);
     this.gauge.set({ server }, 1);
     this.logger.warn(
@@ -50,6 +56,8 @@ export class ExtProcCoverage {
 
   /** ext_proc saw a request for `server`. */
   processed(server: string): void {
+    const run = this.checksWithout.get(server) ?? 0;
+    if (!this.flagged.has(server) && run > (this.longestHealthyRun.get(server) ?? 0)) this.longestHealthyRun.set(server, run);
     this.checksWithout.set(server, 0);
     if (!this.flagged.delete(server)) return;
     this.gauge.set({ server }, 0);

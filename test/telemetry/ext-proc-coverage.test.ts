@@ -2,7 +2,8 @@
 // no listener): a metric per server and one warning line, cleared when ext_proc streams arrive.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { EXT_PROC_ABSENT_AFTER_CHECKS } from '../../src/telemetry/index.js';
+import { Registry } from 'prom-client';
+import { createLogger, EXT_PROC_ABSENT_AFTER_CHECKS, ExtProcCoverage } from '../../src/telemetry/index.js';
 import { headerMap, postHeaders, startGateway, testConfig, type RunningGateway } from '../grpc/harness.js';
 
 const SERVERS = [
@@ -61,6 +62,28 @@ describe('Checks without ext_proc streams', () => {
     await process(gw, '/files');
     assert.deepEqual(await absent(gw), { files: '0', tickets: '0' });
     assert.ok(gw.logs.some((l) => /"server":"files"/.test(l) && /ext_proc streams arrive for this server again/.test(l)));
+  });
+});
+
+describe('bursts of concurrent requests', () => {
+  it('are not flagged: a run must outgrow four times the longest one ext_proc ended', async () => {
+    const registry = new Registry();
+    const coverage = new ExtProcCoverage(registry, createLogger('silent'), 10);
+    const flagged = async () => (await registry.getSingleMetricAsString('mcpgw_ext_proc_absent')).includes('server="files"} 1');
+    const run = (n: number) => {
+      for (let i = 0; i < n; i++) coverage.checked('files');
+    };
+    run(8);
+    coverage.processed('files'); // a burst of 8 in flight, healthy
+    run(31);
+    assert.equal(await flagged(), false, '31 < 4 × 8');
+    run(1);
+    assert.equal(await flagged(), true, '32 = 4 × 8');
+    coverage.processed('files');
+    run(31);
+    assert.equal(await flagged(), false, 'a flagged run does not raise the bar');
+    run(1);
+    assert.equal(await flagged(), true);
   });
 });
 
