@@ -41,7 +41,7 @@ interface CachedBinding {
   resync: number;
 }
 
-export const DEFAULT_LIST_BUCKETS = 4096;
+const DEFAULT_LIST_BUCKETS = 4096;
 /** Ids and buckets examined per list() call at most, so one admin request cannot hold Redis for long. */
 const LIST_SCAN_BUDGET = 10_000;
 /** List buckets read per round trip. */
@@ -143,13 +143,14 @@ export class RedisSessionRegistry implements SessionRegistry {
   async put(b: SessionBinding): Promise<void> {
     assertValidBinding(b);
     const stored = { ...b };
-    const args = [...this.windowArgs(b.server, b.id), encodeBinding(stored), this.options.ttlMs, listMember(b.id), b.pod, b.server, this.keys.invalidations, invalidation(b.server, [b.id])];
+    const { window, keys } = this.located(b.server, b.id);
+    const args = [...window, encodeBinding(stored), this.options.ttlMs, listMember(b.id), b.pod, b.server, this.keys.invalidations, invalidation(b.server, [b.id])];
     const { waitReplicas, waitTimeoutMs } = this.store.bindingWrites;
     if (waitReplicas > 0) {
-      const { replicas } = await this.store.run('sessions.put', (r) => putBinding.runAndWait(r, this.indexKeys(b), args, waitReplicas, waitTimeoutMs));
+      const { replicas } = await this.store.run('sessions.put', (r) => putBinding.runAndWait(r, keys, args, waitReplicas, waitTimeoutMs));
       if (replicas < waitReplicas) this.options.logger.debug({ server: b.server, replicas, waitReplicas }, 'session binding written before enough replicas had it');
     } else {
-      await this.store.run('sessions.put', (r) => putBinding.run(r, this.indexKeys(b), args));
+      await this.store.run('sessions.put', (r) => putBinding.run(r, keys, args));
     }
     this.recent.add(b.server, b.id, b.pod, Date.now());
     this.cache?.set(listPosition(b.server, b.id), { binding: stored, resync: this.resyncs });
@@ -160,9 +161,10 @@ export class RedisSessionRegistry implements SessionRegistry {
     if (now - b.lastSeenAt < this.refreshAfterMs) return;
     const next = { ...b, lastSeenAt: now };
     const position = listPosition(b.server, b.id);
+    const { window, keys } = this.located(b.server, b.id);
     try {
       const written = await this.store.run('sessions.touch', (r) =>
-        touchBinding.run(r, this.indexKeys(b), [...this.windowArgs(b.server, b.id), encodeBinding(next), this.options.ttlMs, listMember(b.id), b.pod, b.server]),
+        touchBinding.run(r, keys, [...window, encodeBinding(next), this.options.ttlMs, listMember(b.id), b.pod, b.server]),
       );
       if (written === 1) this.cache?.set(position, { binding: next, resync: this.resyncs });
       else this.invalidate(position);
@@ -177,12 +179,12 @@ export class RedisSessionRegistry implements SessionRegistry {
     // Before Redis answers: if it cannot, this replica must still stop routing the session.
     this.invalidate(position);
     this.recent.forget(server, id);
-    const place = this.keys.place(server, id);
+    const { keys, window } = this.located(server, id);
     const value = await this.store.run('sessions.delete', (r) =>
       deleteBinding.run(
         r,
-        [this.keys.binding(server, id, place.group), this.keys.bucket(server, place), this.keys.counts(server, place.group)],
-        [...this.windowArgs(server, id), listMember(id), this.keys.invalidations, invalidation(server, [id])],
+        keys.slice(0, 3),
+        [...window, listMember(id), this.keys.invalidations, invalidation(server, [id])],
       ),
     );
     const b = typeof value === 'string' ? decodeBinding(value, server, id) : undefined;
@@ -263,9 +265,9 @@ export class RedisSessionRegistry implements SessionRegistry {
     const rows: { place: BucketPlace; id: string }[] = [];
     for (const [i, ids] of perBucket.entries()) {
       const place = places[i]!;
-      const skipThrough = after && place.bucket === after.bucket ? after.id : undefined;
-      if (after && place.bucket === after.bucket && skipThrough === undefined) continue;
-      for (const id of ids.sort()) if (skipThrough === undefined || id > skipThrough) rows.push({ place, id });
+      const resumed = after?.bucket === place.bucket ? after : undefined;
+      if (resumed && resumed.id === undefined) continue; // a budget stop read this bucket whole
+      for (const id of ids.sort()) if (!resumed || id > resumed.id!) rows.push({ place, id });
     }
     if (!rows.length) return [];
     const values = await this.store.run('sessions.list', (r) => r.mget(rows.map((row) => this.keys.binding(server, row.id, group))));
@@ -276,14 +278,17 @@ export class RedisSessionRegistry implements SessionRegistry {
     return this.ended.add(listener);
   }
 
-  private indexKeys(b: SessionBinding): string[] {
-    const place = this.keys.place(b.server, b.id);
-    return [this.keys.binding(b.server, b.id, place.group), this.keys.bucket(b.server, place), this.keys.counts(b.server, place.group), this.keys.servers(place.group)];
-  }
-
-  /** The ARGV every session script starts with (redisScripts.ts): the count window and its hashes' prefix. */
-  private windowArgs(server: string, id: string): [number, string] {
-    return [this.countWindowMs, this.keys.windowPrefix(server, this.keys.place(server, id).group)];
+  /**
+   * A session's keys (binding, list bucket, pod totals, servers: put and touch use all four, delete
+   * the first three) and the ARGV every session script starts with (redisScripts.ts): the count
+   * window and its hashes' prefix. Hashed once per call.
+   */
+  private located(server: string, id: string): { keys: string[]; window: [number, string] } {
+    const place = this.keys.place(server, id);
+    return {
+      keys: [this.keys.binding(server, id, place.group), this.keys.bucket(server, place), this.keys.counts(server, place.group), this.keys.servers(place.group)],
+      window: [this.countWindowMs, this.keys.windowPrefix(server, place.group)],
+    };
   }
 
   private groups(): number[] {
