@@ -57,7 +57,8 @@ export class BenchContext {
   async server(name: string, spec: ServerSpec): Promise<string> {
     const running = this.servers.get(name);
     if (running) return String(running.ready.grpc);
-    const profiled = this.opts.profile && spec.kind === 'mcpgw';
+    // The bare baseline too, so the two profiles can be read side by side.
+    const profiled = this.opts.profile && spec.kind !== 'mcpgw-cluster';
     // One directory per server: node writes a profile per thread (tsx's loader runs in a worker).
     const dir = path.join(this.profileDir, name);
     // Both sides run with the image's V8 flags (Dockerfile NODE_OPTIONS).

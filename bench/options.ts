@@ -126,7 +126,7 @@ const SIZES: Record<Mode, Sizes> = {
 export const USAGE = `npm run bench -- [--quick | --tiny] [--profile] [--no-taskset] [--no-redis] [--no-cluster] [--only REGEX] [--out DIR]
   --quick       ~1 min smoke of every row (short runs, 100k sessions instead of 1M)
   --tiny        a few hundred requests per row, for test/bench/smoke.test.ts
-  --profile     run the mcpgw servers under node --cpu-prof; .cpuprofile files and a top-15 summary
+  --profile     run the mcpgw and bare servers under node --cpu-prof; .cpuprofile files and a top-15 summary of each
   --no-taskset  do not pin processes to CPUs
   --no-redis    skip the rows that need redis-server
   --no-cluster  skip the node:cluster prototype rows

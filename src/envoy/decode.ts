@@ -1,9 +1,9 @@
 // Request decoders for the two hot calls (CheckRequest, ProcessingRequest): they read only the fields
 // mcpgw uses, straight into the plain shapes @grpc/proto-loader delivers with PROTO_LOADER_OPTIONS
-// (messages.ts), and skip the rest of the wire unread. proto-loader decodes every field into message
-// instances and then copies them into plain objects (issue 15: 9 % of a cached-token Check's busy
-// time, and a share of its garbage). test/unit/envoy-codecs.properties.test.ts holds them to
-// proto-loader's output for every field they read.
+// (messages.ts), and skip the rest of the wire unread; ext_proc header values arrive as text (headerValue).
+// proto-loader decodes every field into message instances and then copies them into plain objects
+// (issue 15: 9 % of a cached-token Check's busy time, and a share of its garbage).
+// test/unit/envoy-codecs.properties.test.ts holds them to proto-loader's output for every field they read.
 import { createRequire } from 'node:module';
 import type * as Protobuf from 'protobufjs/minimal.js';
 import type { CheckRequest, HeaderMap, HeaderValue, HttpBody, HttpHeaders, HttpTrailers, ProcessingRequest, ProtoStruct, ProtoValue } from './messages.js';
@@ -14,6 +14,7 @@ import { EXT_AUTHZ_NAMESPACE, EXT_PROC_ATTRIBUTES_NAMESPACE } from './metadata.j
 const { Reader } = createRequire(import.meta.url)('protobufjs/minimal') as typeof Protobuf;
 type Reader = Protobuf.Reader;
 type Utf8Buffer = Buffer & { utf8Slice(start: number, end: number): string };
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
 const VARINT = 0;
 const FIXED64 = 1;
@@ -25,6 +26,17 @@ const MAX_STRUCT_DEPTH = 64;
 /** Thrown for bytes that are not the message; grpc-js answers the call with INTERNAL "Error deserializing request". */
 export class MalformedMessage extends Error {}
 
+// Each message is read by a loop over its fields that switches on the whole tag (field number << 3 |
+// wire type), so a field with an unexpected wire type is skipped like an unknown one. No callbacks:
+// a closure per field was most of the decoders' garbage.
+
+/** The next field's tag; field number 0 is not a field. */
+function nextTag(r: Reader): number {
+  const tag = r.uint32();
+  if (tag >>> 3 === 0) throw new MalformedMessage(`field number 0 at offset ${r.pos}`);
+  return tag;
+}
+
 /** The end of a length-delimited field starting at the reader's position, checked against `end`. */
 function fieldEnd(r: Reader, end: number): number {
   const len = r.uint32();
@@ -33,35 +45,29 @@ function fieldEnd(r: Reader, end: number): number {
   return to;
 }
 
-function skip(r: Reader, wire: number, end: number): void {
+function skip(r: Reader, tag: number, end: number): void {
+  const wire = tag & 7;
   if (wire === LEN) r.pos = fieldEnd(r, end);
   else r.skipType(wire);
 }
 
-/** Runs `field` for each field of the message ending at `end`; it returns false for a field it skips. */
-function fields(r: Reader, end: number, field: (no: number, wire: number) => boolean): void {
-  while (r.pos < end) {
-    const tag = r.uint32();
-    const no = tag >>> 3;
-    const wire = tag & 7;
-    if (no === 0) throw new MalformedMessage(`field number 0 at offset ${r.pos}`);
-    if (!field(no, wire)) skip(r, wire, end);
-  }
+/** A message's last field must end exactly where the message does. */
+function ended(r: Reader, end: number): void {
   if (r.pos !== end) throw new MalformedMessage('a field runs past its message');
-}
-
-/** A submessage field: decodes it with `read` and checks it ended where its length said. */
-function sub<T>(r: Reader, end: number, read: (r: Reader, end: number) => T): T {
-  const to = fieldEnd(r, end);
-  const v = read(r, to);
-  r.pos = to;
-  return v;
 }
 
 function text(r: Reader, end: number): string {
   const to = fieldEnd(r, end);
   // utf8Slice skips toString's argument checks (protobufjs reads strings the same way).
   const s = (r.buf as Utf8Buffer).utf8Slice(r.pos, to);
+  r.pos = to;
+  return s;
+}
+
+/** A bytes field read as Latin-1 text (header values: one character per byte, as Envoy means them). */
+function latin1(r: Reader, end: number): string {
+  const to = fieldEnd(r, end);
+  const s = (r.buf as Latin1Buffer).latin1Slice(r.pos, to);
   r.pos = to;
   return s;
 }
@@ -80,22 +86,28 @@ function bytes(r: Reader, end: number): Buffer {
 function struct(r: Reader, end: number, depth: number): ProtoStruct {
   if (depth > MAX_STRUCT_DEPTH) throw new MalformedMessage(`Struct nested deeper than ${MAX_STRUCT_DEPTH}`);
   const s: ProtoStruct = {};
-  fields(r, end, (no, wire) => {
-    if (no !== 1 || wire !== LEN) return false;
+  while (r.pos < end) {
+    const tag = nextTag(r);
+    if (tag !== ((1 << 3) | LEN)) {
+      skip(r, tag, end);
+      continue;
+    }
     const to = fieldEnd(r, end);
     let key = '';
     let value: ProtoValue | undefined;
-    fields(r, to, (n, w) => {
-      if (w !== LEN) return false;
-      if (n === 1) key = text(r, to);
-      else if (n === 2) value = sub(r, to, (rr, e) => protoValue(rr, e, depth));
-      else return false;
-      return true;
-    });
+    while (r.pos < to) {
+      const t = nextTag(r);
+      if (t === ((1 << 3) | LEN)) key = text(r, to);
+      else if (t === ((2 << 3) | LEN)) {
+        const until = fieldEnd(r, to);
+        value = protoValue(r, until, depth);
+      } else skip(r, t, to);
+    }
+    ended(r, to);
     // No prototype: a key named "__proto__" is just a key.
     (s.fields ??= Object.create(null) as Record<string, ProtoValue>)[key] = value ?? {};
-    return true;
-  });
+  }
+  ended(r, end);
   return s;
 }
 
@@ -103,71 +115,72 @@ const NULL_VALUE = ['NULL_VALUE'];
 
 function protoValue(r: Reader, end: number, depth: number): ProtoValue {
   const v: ProtoValue = {};
-  fields(r, end, (no, wire) => {
-    switch (no) {
-      case 1:
-        if (wire !== VARINT) return false;
+  while (r.pos < end) {
+    const tag = nextTag(r);
+    switch (tag) {
+      case (1 << 3) | VARINT:
         v.nullValue = NULL_VALUE[r.int32()] ?? 'NULL_VALUE';
         v.kind = 'nullValue';
-        return true;
-      case 2:
-        if (wire !== FIXED64) return false;
+        break;
+      case (2 << 3) | FIXED64:
         v.numberValue = r.double();
         v.kind = 'numberValue';
-        return true;
-      case 3:
-        if (wire !== LEN) return false;
+        break;
+      case (3 << 3) | LEN:
         v.stringValue = text(r, end);
         v.kind = 'stringValue';
-        return true;
-      case 4:
-        if (wire !== VARINT) return false;
+        break;
+      case (4 << 3) | VARINT:
         v.boolValue = r.bool();
         v.kind = 'boolValue';
-        return true;
-      case 5:
-        if (wire !== LEN) return false;
-        v.structValue = sub(r, end, (rr, e) => struct(rr, e, depth + 1));
+        break;
+      case (5 << 3) | LEN: {
+        const to = fieldEnd(r, end);
+        v.structValue = struct(r, to, depth + 1);
         v.kind = 'structValue';
-        return true;
-      case 6:
-        if (wire !== LEN) return false;
-        v.listValue = sub(r, end, (rr, e) => listValue(rr, e, depth + 1));
+        break;
+      }
+      case (6 << 3) | LEN: {
+        const to = fieldEnd(r, end);
+        v.listValue = listValue(r, to, depth + 1);
         v.kind = 'listValue';
-        return true;
+        break;
+      }
       default:
-        return false;
+        skip(r, tag, end);
     }
-  });
+  }
+  ended(r, end);
   return v;
 }
 
 function listValue(r: Reader, end: number, depth: number): NonNullable<ProtoValue['listValue']> {
   const l: NonNullable<ProtoValue['listValue']> = {};
-  fields(r, end, (no, wire) => {
-    if (no !== 1 || wire !== LEN) return false;
-    (l.values ??= []).push(sub(r, end, (rr, e) => protoValue(rr, e, depth)));
-    return true;
-  });
+  while (r.pos < end) {
+    const tag = nextTag(r);
+    if (tag === ((1 << 3) | LEN)) (l.values ??= []).push(protoValue(r, fieldEnd(r, end), depth));
+    else skip(r, tag, end);
+  }
+  ended(r, end);
   return l;
 }
 
 /**
- * map<string, Struct> keeping only the entries named in `wanted` (the others are skipped unread).
- * An entry's value may come before its key, so the value's bytes are decoded once the key is known.
+ * One entry of a map<string, Struct>, kept only when its key is `wanted` (the others are skipped
+ * unread). An entry's value may come before its key, so the value's bytes are decoded once the key is known.
  */
 function structMapEntry(r: Reader, end: number, into: Record<string, ProtoStruct>, wanted: string): void {
   const to = fieldEnd(r, end);
   let key = '';
   let from = -1;
   let until = -1;
-  fields(r, to, (n, w) => {
-    if (w !== LEN) return false;
-    if (n === 1) key = text(r, to);
-    else if (n === 2) (until = fieldEnd(r, to)), (from = r.pos), (r.pos = until);
-    else return false;
-    return true;
-  });
+  while (r.pos < to) {
+    const tag = nextTag(r);
+    if (tag === ((1 << 3) | LEN)) key = text(r, to);
+    else if (tag === ((2 << 3) | LEN)) (until = fieldEnd(r, to)), (from = r.pos), (r.pos = until);
+    else skip(r, tag, to);
+  }
+  ended(r, to);
   if (key !== wanted) return;
   if (from < 0) {
     into[key] = {};
@@ -180,83 +193,86 @@ function structMapEntry(r: Reader, end: number, into: Record<string, ProtoStruct
 
 // ---- ext_authz CheckRequest ------------------------------------------------------------------
 
-type Http = NonNullable<NonNullable<NonNullable<CheckRequest['attributes']>['request']>['http']>;
+type Attributes = NonNullable<CheckRequest['attributes']>;
+type Http = NonNullable<NonNullable<Attributes['request']>['http']>;
 
 function stringMapEntry(r: Reader, end: number, into: Record<string, string>): void {
   const to = fieldEnd(r, end);
   let key = '';
   let value = '';
-  fields(r, to, (n, w) => {
-    if (w !== LEN) return false;
-    if (n === 1) key = text(r, to);
-    else if (n === 2) value = text(r, to);
-    else return false;
-    return true;
-  });
+  while (r.pos < to) {
+    const tag = nextTag(r);
+    if (tag === ((1 << 3) | LEN)) key = text(r, to);
+    else if (tag === ((2 << 3) | LEN)) value = text(r, to);
+    else skip(r, tag, to);
+  }
+  ended(r, to);
   into[key] = value;
 }
 
 function httpRequest(r: Reader, end: number): Http {
   const h: Http = {};
-  fields(r, end, (no, wire) => {
-    if (wire !== LEN) return false;
-    switch (no) {
-      case 2:
+  while (r.pos < end) {
+    const tag = nextTag(r);
+    switch (tag) {
+      case (2 << 3) | LEN:
         h.method = text(r, end);
-        return true;
-      case 3:
+        break;
+      case (3 << 3) | LEN:
         // No prototype: a header named "constructor" or "__proto__" is just a header.
         stringMapEntry(r, end, (h.headers ??= Object.create(null) as Record<string, string>));
-        return true;
-      case 4:
+        break;
+      case (4 << 3) | LEN:
         h.path = text(r, end);
-        return true;
-      case 5:
+        break;
+      case (5 << 3) | LEN:
         h.host = text(r, end);
-        return true;
-      case 11:
+        break;
+      case (11 << 3) | LEN:
         h.body = text(r, end);
-        return true;
-      case 12:
+        break;
+      case (12 << 3) | LEN:
         h.raw_body = bytes(r, end);
-        return true;
+        break;
       default:
-        return false;
+        skip(r, tag, end);
     }
-  });
+  }
+  ended(r, end);
   return h;
 }
 
-type Attributes = NonNullable<CheckRequest['attributes']>;
-
 function peerPrincipal(r: Reader, end: number): NonNullable<Attributes['source']> {
   const p: NonNullable<Attributes['source']> = {};
-  fields(r, end, (no, wire) => {
-    if (no !== 4 || wire !== LEN) return false;
-    p.principal = text(r, end);
-    return true;
-  });
+  while (r.pos < end) {
+    const tag = nextTag(r);
+    if (tag === ((4 << 3) | LEN)) p.principal = text(r, end);
+    else skip(r, tag, end);
+  }
+  ended(r, end);
   return p;
+}
+
+function attributeRequest(r: Reader, end: number): NonNullable<Attributes['request']> {
+  const req: NonNullable<Attributes['request']> = {};
+  while (r.pos < end) {
+    const tag = nextTag(r);
+    if (tag === ((2 << 3) | LEN)) req.http = httpRequest(r, fieldEnd(r, end));
+    else skip(r, tag, end);
+  }
+  ended(r, end);
+  return req;
 }
 
 function attributeContext(r: Reader, end: number): Attributes {
   const a: Attributes = {};
-  fields(r, end, (no, wire) => {
-    if (wire !== LEN) return false;
-    if (no === 1) a.source = sub(r, end, peerPrincipal);
-    else if (no === 4)
-      a.request = sub(r, end, (rr, e) => {
-        const req: NonNullable<Attributes['request']> = {};
-        fields(rr, e, (n, w) => {
-          if (n !== 2 || w !== LEN) return false;
-          req.http = sub(rr, e, httpRequest);
-          return true;
-        });
-        return req;
-      });
-    else return false;
-    return true;
-  });
+  while (r.pos < end) {
+    const tag = nextTag(r);
+    if (tag === ((1 << 3) | LEN)) a.source = peerPrincipal(r, fieldEnd(r, end));
+    else if (tag === ((4 << 3) | LEN)) a.request = attributeRequest(r, fieldEnd(r, end));
+    else skip(r, tag, end);
+  }
+  ended(r, end);
   return a;
 }
 
@@ -267,117 +283,134 @@ function attributeContext(r: Reader, end: number): Attributes {
 export function decodeCheckRequest(buf: Buffer): CheckRequest {
   const r = Reader.create(buf);
   const m: CheckRequest = {};
-  fields(r, r.len, (no, wire) => {
-    if (no !== 1 || wire !== LEN) return false;
-    m.attributes = sub(r, r.len, attributeContext);
-    return true;
-  });
+  while (r.pos < r.len) {
+    const tag = nextTag(r);
+    if (tag === ((1 << 3) | LEN)) m.attributes = attributeContext(r, fieldEnd(r, r.len));
+    else skip(r, tag, r.len);
+  }
+  ended(r, r.len);
   return m;
 }
 
 // ---- ext_proc ProcessingRequest --------------------------------------------------------------
 
+/**
+ * A header as the adapter reads it: `value` holds its text, from `raw_value` (Latin-1) when that is
+ * set and not empty, else from `value` (headerValueText's rule), so no Buffer view is made per header.
+ */
 function headerValue(r: Reader, end: number): HeaderValue {
-  const h = {} as HeaderValue;
-  fields(r, end, (no, wire) => {
-    if (wire !== LEN) return false;
-    if (no === 1) h.key = text(r, end);
-    else if (no === 2) h.value = text(r, end);
-    else if (no === 3) h.raw_value = bytes(r, end);
-    else return false;
-    return true;
-  });
-  return h;
+  let key = '';
+  let value = '';
+  let raw = '';
+  while (r.pos < end) {
+    const tag = nextTag(r);
+    if (tag === ((1 << 3) | LEN)) key = text(r, end);
+    else if (tag === ((2 << 3) | LEN)) value = text(r, end);
+    else if (tag === ((3 << 3) | LEN)) raw = latin1(r, end);
+    else skip(r, tag, end);
+  }
+  ended(r, end);
+  return { key, value: raw.length > 0 ? raw : value };
 }
 
 function headerMap(r: Reader, end: number): HeaderMap {
   const m: HeaderMap = {};
-  fields(r, end, (no, wire) => {
-    if (no !== 1 || wire !== LEN) return false;
-    (m.headers ??= []).push(sub(r, end, headerValue));
-    return true;
-  });
+  while (r.pos < end) {
+    const tag = nextTag(r);
+    if (tag === ((1 << 3) | LEN)) (m.headers ??= []).push(headerValue(r, fieldEnd(r, end)));
+    else skip(r, tag, end);
+  }
+  ended(r, end);
   return m;
 }
 
 function httpHeaders(r: Reader, end: number): HttpHeaders {
   const h: HttpHeaders = {};
-  fields(r, end, (no, wire) => {
-    if (no === 1 && wire === LEN) h.headers = sub(r, end, headerMap);
-    else if (no === 3 && wire === VARINT) h.end_of_stream = r.bool();
-    else return false;
-    return true;
-  });
+  while (r.pos < end) {
+    const tag = nextTag(r);
+    if (tag === ((1 << 3) | LEN)) h.headers = headerMap(r, fieldEnd(r, end));
+    else if (tag === ((3 << 3) | VARINT)) h.end_of_stream = r.bool();
+    else skip(r, tag, end);
+  }
+  ended(r, end);
   return h;
 }
 
 function httpBody(r: Reader, end: number): HttpBody {
   const b: HttpBody = {};
-  fields(r, end, (no, wire) => {
-    if (no === 1 && wire === LEN) b.body = bytes(r, end);
-    else if (no === 2 && wire === VARINT) b.end_of_stream = r.bool();
-    else return false;
-    return true;
-  });
+  while (r.pos < end) {
+    const tag = nextTag(r);
+    if (tag === ((1 << 3) | LEN)) b.body = bytes(r, end);
+    else if (tag === ((2 << 3) | VARINT)) b.end_of_stream = r.bool();
+    else skip(r, tag, end);
+  }
+  ended(r, end);
   return b;
 }
 
 function httpTrailers(r: Reader, end: number): HttpTrailers {
   const t: HttpTrailers = {};
-  fields(r, end, (no, wire) => {
-    if (no !== 1 || wire !== LEN) return false;
-    t.trailers = sub(r, end, headerMap);
-    return true;
-  });
+  while (r.pos < end) {
+    const tag = nextTag(r);
+    if (tag === ((1 << 3) | LEN)) t.trailers = headerMap(r, fieldEnd(r, end));
+    else skip(r, tag, end);
+  }
+  ended(r, end);
   return t;
 }
 
-const KINDS = [undefined, undefined, 'request_headers', 'response_headers', 'request_body', 'response_body', 'request_trailers', 'response_trailers'] as const;
+function metadata(r: Reader, end: number): NonNullable<ProcessingRequest['metadata_context']> {
+  const md: NonNullable<ProcessingRequest['metadata_context']> = {};
+  while (r.pos < end) {
+    const tag = nextTag(r);
+    if (tag === ((1 << 3) | LEN)) structMapEntry(r, end, (md.filter_metadata ??= {}), EXT_AUTHZ_NAMESPACE);
+    else skip(r, tag, end);
+  }
+  ended(r, end);
+  return md;
+}
+
+type MessageKind = NonNullable<ProcessingRequest['request']>;
+
+/** The `request` oneof: its field tags, the name each sets, and how each is read. */
+const MESSAGE_FIELDS: Record<number, { kind: MessageKind; read: (r: Reader, end: number) => unknown } | undefined> = {
+  [(2 << 3) | LEN]: { kind: 'request_headers', read: httpHeaders },
+  [(3 << 3) | LEN]: { kind: 'response_headers', read: httpHeaders },
+  [(4 << 3) | LEN]: { kind: 'request_body', read: httpBody },
+  [(5 << 3) | LEN]: { kind: 'response_body', read: httpBody },
+  [(6 << 3) | LEN]: { kind: 'request_trailers', read: httpTrailers },
+  [(7 << 3) | LEN]: { kind: 'response_trailers', read: httpTrailers },
+};
 
 /**
  * ProcessingRequest with what the ext_proc adapter reads: the message (headers, body or trailers, and
  * the `request` oneof naming it), ext_authz's forwarded metadata, and ext_proc's own attributes.
  * Other metadata namespaces and attribute keys (Istio sends several, large) are skipped unread.
+ * Header values arrive as text in `value` (headerValue).
  */
 export function decodeProcessingRequest(buf: Buffer): ProcessingRequest {
   const r = Reader.create(buf);
   const m: ProcessingRequest = {};
   const end = r.len;
-  fields(r, end, (no, wire) => {
-    if (wire !== LEN) return false;
-    switch (no) {
-      case 2:
-      case 3:
-        m.request = KINDS[no];
-        m[KINDS[no]] = sub(r, end, httpHeaders);
-        return true;
-      case 4:
-      case 5:
-        m.request = KINDS[no];
-        m[KINDS[no]] = sub(r, end, httpBody);
-        return true;
-      case 6:
-      case 7:
-        m.request = KINDS[no];
-        m[KINDS[no]] = sub(r, end, httpTrailers);
-        return true;
-      case 8:
-        m.metadata_context = sub(r, end, (rr, e) => {
-          const md: NonNullable<ProcessingRequest['metadata_context']> = {};
-          fields(rr, e, (n, w) => {
-            if (n !== 1 || w !== LEN) return false;
-            structMapEntry(rr, e, (md.filter_metadata ??= {}), EXT_AUTHZ_NAMESPACE);
-            return true;
-          });
-          return md;
-        });
-        return true;
-      case 9:
-        structMapEntry(r, end, (m.attributes ??= {}), EXT_PROC_ATTRIBUTES_NAMESPACE);
-        return true;
-      default:
-        return false;
+  while (r.pos < end) {
+    const tag = nextTag(r);
+    const message = MESSAGE_FIELDS[tag];
+    if (message) {
+      m.request = message.kind;
+      (m as Record<string, unknown>)[message.kind] = message.read(r, fieldEnd(r, end));
+      continue;
     }
-  });
+    switch (tag) {
+      case (8 << 3) | LEN:
+        m.metadata_context = metadata(r, fieldEnd(r, end));
+        break;
+      case (9 << 3) | LEN:
+        structMapEntry(r, end, (m.attributes ??= {}), EXT_PROC_ATTRIBUTES_NAMESPACE);
+        break;
+      default:
+        skip(r, tag, end);
+    }
+  }
+  ended(r, end);
   return m;
 }

@@ -12,29 +12,12 @@ export function headerValueText(h: HeaderValue): string {
 }
 
 /**
- * Lower-case name → value, like headerRecord, but a value is decoded only when first asked for:
- * mcpgw reads a handful of the headers Envoy sends. Repeated headers are joined with ','.
+ * Lower-case name → value, as headerRecord gives it, built on the first lookup: one pass over the
+ * headers however many names the request asks for.
  */
 export function headerLookup(map: HeaderMap | undefined): (name: string) => string | undefined {
-  const list = map?.headers ?? [];
-  const memo = new Map<string, string | undefined>();
-  return (name) => {
-    const seen = memo.get(name);
-    if (seen !== undefined || memo.has(name)) return seen;
-    let out: string | undefined;
-    // headerRecord keys are lower case: a name with capitals never matched.
-    if (name === name.toLowerCase()) {
-      for (const h of list) {
-        const k = h.key;
-        // No length shortcut: lower-casing can change a non-ASCII key's length ("İ" → "i̇").
-        if (k !== name && k.toLowerCase() !== name) continue;
-        const v = headerValueText(h);
-        out = out === undefined ? v : `${out},${v}`;
-      }
-    }
-    memo.set(name, out);
-    return out;
-  };
+  let index: Record<string, string> | undefined;
+  return (name) => (index ??= headerRecord(map))[name];
 }
 
 /** Lower-case name → value; repeated headers joined with ',' as ext_authz does. */

@@ -4,6 +4,7 @@
 
 export interface HeaderValue {
   key: string;
+  /** mcpgw's own ProcessingRequest decoder puts the header's text here, whichever field carried it (decode.ts). */
   value?: string;
   raw_value?: Buffer | Uint8Array;
 }

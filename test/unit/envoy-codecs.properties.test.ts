@@ -13,8 +13,10 @@ import {
   decodeCheckRequest,
   decodeProcessingRequest,
   envoyServiceDefinitions,
+  headerValueText,
   loadEnvoyServices,
   type CheckRequest,
+  type HeaderMap,
   type ProcessingRequest,
 } from '../../src/envoy/index.js';
 import { startGateway } from '../grpc/harness.js';
@@ -48,12 +50,18 @@ function checkFields(m: CheckRequest): unknown {
   });
 }
 
+/** A header map as the adapter reads it: each header's name and text (headerValueText). */
+function headerTexts(map: HeaderMap | undefined): unknown {
+  return map && { headers: map.headers?.map((h) => ({ key: h.key, text: headerValueText(h) })) };
+}
+
 /** The ProcessingRequest fields the ext_proc adapter reads. */
 function processingFields(m: ProcessingRequest): unknown {
   const kind = m.request;
+  const message = kind ? m[kind] : undefined;
   return plain({
     request: kind,
-    message: kind ? m[kind] : undefined,
+    message: message && ('headers' in message ? { ...message, headers: headerTexts(message.headers) } : 'trailers' in message ? { trailers: headerTexts(message.trailers) } : message),
     authz: m.metadata_context?.filter_metadata?.[EXT_AUTHZ_NAMESPACE],
     attributes: m.attributes?.[EXT_PROC_ATTRIBUTES_NAMESPACE],
   });
