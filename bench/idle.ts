@@ -18,13 +18,19 @@ export function imageNodeFlags(): string[] {
 }
 
 export interface IdleMemory {
+  /** 2 s after start, before V8 gives the young generation back. */
+  rssAtStart: number;
+  /** Once settled (idle.mjs). */
   rss: number;
+  /** When it settled, ms after start. */
+  settledMs: number;
   heapUsed: number;
   rssAfterGc: number;
   heapAfterGc: number;
 }
 
-export async function idleMemory(cpu: number | undefined): Promise<IdleMemory> {
+/** `settleCapMs`: how long to wait at most for V8 to give the young generation back (0: report at 2 s). */
+export async function idleMemory(cpu: number | undefined, settleCapMs: number): Promise<IdleMemory> {
   mkdirSync(path.join(root, 'tmp'), { recursive: true });
   const out = mkdtempSync(path.join(root, 'tmp', 'bench-dist-'));
   try {
@@ -36,7 +42,7 @@ export async function idleMemory(cpu: number | undefined): Promise<IdleMemory> {
     const configFile = path.join(out, 'gateway.yaml');
     writeFileSync(configFile, stringify(config));
     const entry = fileURLToPath(new URL('./proc/idle.mjs', import.meta.url));
-    const args = [path.join(out, 'src/cli/main.js'), configFile];
+    const args = [path.join(out, 'src/cli/main.js'), configFile, String(settleCapMs)];
     const child =
       cpu === undefined
         ? fork(entry, args, { execArgv: ['--expose-gc', ...imageNodeFlags()], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })

@@ -118,12 +118,23 @@ function idleScenario(): Scenario {
   return {
     id: 'shipped.idle',
     section: SECTION,
-    title: 'mcpgw serve idle after start (compiled, examples/gateway.yaml)',
+    title: 'mcpgw serve idle (compiled, examples/gateway.yaml), once V8 has settled',
     async run(ctx) {
-      const m = await idleMemory(ctx.cpu(true, 1));
+      // Tiny mode (the smoke test) does not wait for V8 to settle.
+      const m = await idleMemory(ctx.cpu(true, 1), ctx.opts.mode === 'tiny' ? 0 : 60_000);
       const mb = (n: number) => Math.round((n / 1048576) * 10) / 10;
       return [
-        { id: 'shipped.idle.rss', section: SECTION, title: 'idle resident memory', status: 'ok', value: mb(m.rss), unit: 'MB', target: `≤ ${IDLE_RSS_TARGET_MB} MB`, met: mb(m.rss) <= IDLE_RSS_TARGET_MB, note: `after full GCs: ${mb(m.rssAfterGc)} MB` },
+        {
+          id: 'shipped.idle.rss',
+          section: SECTION,
+          title: 'idle resident memory, settled',
+          status: 'ok',
+          value: mb(m.rss),
+          unit: 'MB',
+          target: `≤ ${IDLE_RSS_TARGET_MB} MB`,
+          met: mb(m.rss) <= IDLE_RSS_TARGET_MB,
+          note: `settled ${(m.settledMs / 1000).toFixed(1)} s after start; 2 s after start: ${mb(m.rssAtStart)} MB; after full GCs: ${mb(m.rssAfterGc)} MB`,
+        },
         { id: 'shipped.idle.heap', section: SECTION, title: 'heap used after full GCs', status: 'ok', value: mb(m.heapAfterGc), unit: 'MB', note: `before: ${mb(m.heapUsed)} MB` },
       ];
     },
