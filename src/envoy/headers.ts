@@ -12,12 +12,25 @@ export function headerValueText(h: HeaderValue): string {
 }
 
 /**
- * Lower-case name → value, as headerRecord gives it, built on the first lookup: one pass over the
- * headers however many names the request asks for.
+ * Lower-case name → value, as headerRecord gives it. Envoy sends header names in lower case, and then
+ * a lookup is a scan of the few headers (faster than building an index for the dozen names mcpgw
+ * asks); a map with a name in another case is indexed through headerRecord on first use.
  */
 export function headerLookup(map: HeaderMap | undefined): (name: string) => string | undefined {
+  const list = map?.headers ?? [];
   let index: Record<string, string> | undefined;
-  return (name) => (index ??= headerRecord(map))[name];
+  let lowerCase: boolean | undefined;
+  return (name) => {
+    lowerCase ??= list.every((h) => h.key === h.key.toLowerCase());
+    if (!lowerCase) return (index ??= headerRecord(map))[name];
+    let out: string | undefined;
+    for (const h of list) {
+      if (h.key !== name) continue;
+      const v = headerValueText(h);
+      out = out === undefined ? v : `${out},${v}`;
+    }
+    return out;
+  };
 }
 
 /** Lower-case name → value; repeated headers joined with ',' as ext_authz does. */

@@ -45,14 +45,17 @@ const headerMapArb = fc.array(
   { maxLength: 8 },
 );
 
-test('Envoy header maps: lookups never throw, on any keys, values and raw bytes', () => {
+/** Names as Envoy sends them (lower case), often repeated. */
+const lowerCaseMapArb = fc.array(fc.record({ key: fc.constantFrom(':path', 'accept', 'mcp-session-id', 'x-a'), raw_value: fc.uint8Array({ maxLength: 10 }).map((b) => Buffer.from(b)) }), { maxLength: 8 });
+
+test('Envoy header maps: lookups never throw and find what headerRecord finds, on any keys, values and raw bytes', () => {
   fc.assert(
-    fc.property(headerMapArb, fc.string({ maxLength: 20 }), (headers, name) => {
+    fc.property(fc.oneof(headerMapArb, lowerCaseMapArb), fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('accept', 'x-a', 'Accept')), (headers, name) => {
       const map = { headers };
       const record = headerRecord(map);
       const lookup = headerLookup(map);
       for (const h of headers) assert.equal(lookup(h.key.toLowerCase()), record[h.key.toLowerCase()]);
-      lookup(name);
+      assert.equal(lookup(name), record[name]);
       const mirrored = readMirroredHeaders(lookup);
       for (const v of [mirrored.method, mirrored.name]) assert.ok(v === undefined || typeof v === 'string');
     }),
