@@ -196,22 +196,66 @@ function structMapEntry(r: Reader, end: number, into: Record<string, ProtoStruct
 type Attributes = NonNullable<CheckRequest['attributes']>;
 type Http = NonNullable<NonNullable<Attributes['request']>['http']>;
 
-function stringMapEntry(r: Reader, end: number, into: Record<string, string>): void {
+/**
+ * The HTTP request of a CheckRequest. Its header map is kept as names and the places of their values:
+ * a value is decoded when first read (mcpgw reads a handful of a request's headers, and the largest,
+ * like a bearer token, only once), and `headers` builds the whole record only if something asks.
+ */
+class CheckHttp implements Http {
+  method?: string;
+  path?: string;
+  host?: string;
+  body?: string;
+  raw_body?: Buffer;
+  private readonly names: string[] = [];
+  /** Each value's [from, to) in the message, two numbers per name. */
+  private readonly spans: number[] = [];
+  private readonly values: Array<string | undefined> = [];
+
+  constructor(private readonly buf: Utf8Buffer) {}
+
+  add(name: string, from: number, to: number): void {
+    this.names.push(name);
+    this.spans.push(from, to);
+  }
+
+  /** The value of a header name as the map holds it: the last entry with that name wins, as in a decoded map. */
+  readonly header = (name: string): string | undefined => {
+    for (let i = this.names.length - 1; i >= 0; i--) if (this.names[i] === name) return this.value(i);
+    return undefined;
+  };
+
+  get headers(): Record<string, string> | undefined {
+    if (this.names.length === 0) return undefined;
+    // No prototype: a header named "constructor" or "__proto__" is just a header.
+    const record = Object.create(null) as Record<string, string>;
+    for (let i = 0; i < this.names.length; i++) record[this.names[i] as string] = this.value(i);
+    return record;
+  }
+
+  private value(i: number): string {
+    return (this.values[i] ??= this.buf.utf8Slice(this.spans[2 * i] as number, this.spans[2 * i + 1] as number));
+  }
+}
+
+/** One entry of the header map: its name decoded, its value's place kept. */
+function headerEntry(r: Reader, end: number, into: CheckHttp): void {
   const to = fieldEnd(r, end);
-  let key = '';
-  let value = '';
+  let name = '';
+  let from = 0;
+  let until = 0;
   while (r.pos < to) {
     const tag = nextTag(r);
-    if (tag === ((1 << 3) | LEN)) key = text(r, to);
-    else if (tag === ((2 << 3) | LEN)) value = text(r, to);
+    if (tag === ((1 << 3) | LEN)) name = text(r, to);
+    else if (tag === ((2 << 3) | LEN)) (until = fieldEnd(r, to)), (from = r.pos), (r.pos = until);
     else skip(r, tag, to);
   }
   ended(r, to);
-  into[key] = value;
+  into.add(name, from, until);
 }
 
 function httpRequest(r: Reader, end: number): Http {
-  const h: Http = {};
+  const h = new CheckHttp(r.buf as Utf8Buffer);
   while (r.pos < end) {
     const tag = nextTag(r);
     switch (tag) {
@@ -219,8 +263,7 @@ function httpRequest(r: Reader, end: number): Http {
         h.method = text(r, end);
         break;
       case (3 << 3) | LEN:
-        // No prototype: a header named "constructor" or "__proto__" is just a header.
-        stringMapEntry(r, end, (h.headers ??= Object.create(null) as Record<string, string>));
+        headerEntry(r, end, h);
         break;
       case (4 << 3) | LEN:
         h.path = text(r, end);

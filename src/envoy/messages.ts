@@ -123,6 +123,8 @@ export interface CheckRequest {
         id?: string;
         method?: string;
         headers?: Record<string, string>;
+        /** mcpgw's own decoder (decode.ts) adds a lookup of `headers` that decodes a value only when read. */
+        header?: (name: string) => string | undefined;
         path?: string;
         host?: string;
         scheme?: string;

@@ -70,6 +70,8 @@ function processingFields(m: ProcessingRequest): unknown {
 const text = fc.string({ unit: 'grapheme', maxLength: 24 });
 const bytes = fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b));
 const headerName = fc.string({ unit: fc.constantFrom(...'abcxyz-:_09'), minLength: 1, maxLength: 12 });
+/** Few distinct names, so a map often repeats one. */
+const repeatedName = fc.constantFrom('a', 'x-a', ':path');
 const peer = fc.record({ principal: text, service: text, address: fc.record({ socket_address: fc.record({ address: text, port_value: fc.nat(65535) }) }) }, { requiredKeys: [] });
 
 const { value: valueArb } = fc.letrec((tie) => ({
@@ -101,7 +103,7 @@ const checkArb = fc.record(
               {
                 id: text,
                 method: text,
-                headers: fc.dictionary(headerName, text, { maxKeys: 8 }),
+                headers: fc.dictionary(fc.oneof(headerName, repeatedName), text, { maxKeys: 8 }),
                 path: text,
                 host: text,
                 scheme: text,
@@ -150,7 +152,12 @@ test('CheckRequest: the fast decoder reads what proto-loader reads, for every fi
   fc.assert(
     fc.property(checkArb, (m) => {
       const wire = encodeCheck(m);
-      assert.deepEqual(checkFields(decodeCheckRequest(wire)), checkFields(check.requestDeserialize(wire) as CheckRequest));
+      const ours = decodeCheckRequest(wire);
+      const theirs = check.requestDeserialize(wire) as CheckRequest;
+      assert.deepEqual(checkFields(ours), checkFields(theirs));
+      // The lookup the adapter uses (values decoded on first read) finds what the map holds.
+      const record = theirs.attributes?.request?.http?.headers ?? {};
+      for (const name of [...Object.keys(record), 'absent']) assert.equal(ours.attributes?.request?.http?.header?.(name), record[name]);
     }),
     { numRuns: 1500 },
   );
@@ -207,6 +214,16 @@ function field(no: number, payload: Buffer | string): Buffer {
   }
   return Buffer.concat([Buffer.from([(no << 3) | 2, ...len]), p]);
 }
+
+test('a header name repeated in the Check map: the last entry wins, as proto-loader decodes it', () => {
+  const entry = (k: string, v: string) => field(3, Buffer.concat([field(1, k), field(2, v)]));
+  const wire = field(1, field(4, field(2, Buffer.concat([entry('k', 'v1'), entry('x', 'y'), entry('k', 'v2')]))));
+  const theirs = check.requestDeserialize(wire) as CheckRequest;
+  const ours = decodeCheckRequest(wire).attributes?.request?.http;
+  assert.equal(theirs.attributes?.request?.http?.headers?.k, 'v2');
+  assert.equal(ours?.header?.('k'), 'v2');
+  assert.deepEqual({ ...ours?.headers }, { ...theirs.attributes?.request?.http?.headers });
+});
 
 test('a Struct nested past the depth guard is refused with an Error, not a stack overflow', () => {
   let value = field(3, 'x');
