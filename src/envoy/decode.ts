@@ -1,12 +1,12 @@
 // Request decoders for the two hot calls (CheckRequest, ProcessingRequest): they read only the fields
 // mcpgw uses, straight into the plain shapes @grpc/proto-loader delivers with PROTO_LOADER_OPTIONS
-// (messages.ts), and skip the rest of the wire unread; ext_proc header values arrive as text (headerValue).
+// (messages.ts), and skip the rest of the wire unread; header values are decoded when first read.
 // proto-loader decodes every field into message instances and then copies them into plain objects
 // (issue 15: 9 % of a cached-token Check's busy time, and a share of its garbage).
 // test/unit/envoy-codecs.properties.test.ts holds them to proto-loader's output for every field they read.
 import { createRequire } from 'node:module';
 import type * as Protobuf from 'protobufjs/minimal.js';
-import type { CheckRequest, HeaderMap, HeaderValue, HttpBody, HttpHeaders, HttpTrailers, ProcessingRequest, ProtoStruct, ProtoValue } from './messages.js';
+import type { CheckRequest, HeaderList, HeaderMap, HeaderValue, HttpBody, HttpHeaders, HttpTrailers, ProcessingRequest, ProtoStruct, ProtoValue } from './messages.js';
 import { EXT_AUTHZ_NAMESPACE, EXT_PROC_ATTRIBUTES_NAMESPACE } from './metadata.js';
 
 // Required, not imported: an ES import of protobufjs alone added 5 MB to mcpgw's idle RSS
@@ -60,14 +60,6 @@ function text(r: Reader, end: number): string {
   const to = fieldEnd(r, end);
   // utf8Slice skips toString's argument checks (protobufjs reads strings the same way).
   const s = (r.buf as Utf8Buffer).utf8Slice(r.pos, to);
-  r.pos = to;
-  return s;
-}
-
-/** A bytes field read as Latin-1 text (header values: one character per byte, as Envoy means them). */
-function latin1(r: Reader, end: number): string {
-  const to = fieldEnd(r, end);
-  const s = (r.buf as Latin1Buffer).latin1Slice(r.pos, to);
   r.pos = to;
   return s;
 }
@@ -338,29 +330,67 @@ export function decodeCheckRequest(buf: Buffer): CheckRequest {
 // ---- ext_proc ProcessingRequest --------------------------------------------------------------
 
 /**
- * A header as the adapter reads it: `value` holds its text, from `raw_value` (Latin-1) when that is
- * set and not empty, else from `value` (headerValueText's rule), so no Buffer view is made per header.
+ * An ext_proc HeaderMap kept as names and the places of values: a value is decoded when first read
+ * (headerLookup reads a handful), and `headers` builds HeaderValues only if something asks. A value
+ * reads as headerValueText has it: `raw_value` as Latin-1 when set and not empty, else `value`.
  */
-function headerValue(r: Reader, end: number): HeaderValue {
+class ProcHeaderMap implements HeaderMap, HeaderList {
+  readonly names: string[] = [];
+  /** Per header: where its `value` and its `raw_value` are ([from, to), -1 when absent). */
+  private readonly spans: number[] = [];
+  private readonly values: Array<string | undefined> = [];
+
+  constructor(private readonly buf: Utf8Buffer & Latin1Buffer) {}
+
+  get list(): HeaderList {
+    return this;
+  }
+
+  get headers(): HeaderValue[] | undefined {
+    return this.names.length ? this.names.map((key, i) => ({ key, value: this.valueAt(i) })) : undefined;
+  }
+
+  add(name: string, valueFrom: number, valueTo: number, rawFrom: number, rawTo: number): void {
+    this.names.push(name);
+    this.spans.push(valueFrom, valueTo, rawFrom, rawTo);
+  }
+
+  valueAt(i: number): string {
+    let v = this.values[i];
+    if (v !== undefined) return v;
+    const s = this.spans;
+    const at = 4 * i;
+    const rawFrom = s[at + 2] as number;
+    const rawTo = s[at + 3] as number;
+    if (rawTo > rawFrom) v = this.buf.latin1Slice(rawFrom, rawTo);
+    else v = (s[at] as number) < 0 ? '' : this.buf.utf8Slice(s[at] as number, s[at + 1] as number);
+    return (this.values[i] = v);
+  }
+}
+
+/** One HeaderValue: its name decoded, the places of its value and raw value kept (the last of each wins). */
+function headerValue(r: Reader, end: number, into: ProcHeaderMap): void {
   let key = '';
-  let value = '';
-  let raw = '';
+  let valueFrom = -1;
+  let valueTo = -1;
+  let rawFrom = -1;
+  let rawTo = -1;
   while (r.pos < end) {
     const tag = nextTag(r);
     if (tag === ((1 << 3) | LEN)) key = text(r, end);
-    else if (tag === ((2 << 3) | LEN)) value = text(r, end);
-    else if (tag === ((3 << 3) | LEN)) raw = latin1(r, end);
+    else if (tag === ((2 << 3) | LEN)) (valueTo = fieldEnd(r, end)), (valueFrom = r.pos), (r.pos = valueTo);
+    else if (tag === ((3 << 3) | LEN)) (rawTo = fieldEnd(r, end)), (rawFrom = r.pos), (r.pos = rawTo);
     else skip(r, tag, end);
   }
   ended(r, end);
-  return { key, value: raw.length > 0 ? raw : value };
+  into.add(key, valueFrom, valueTo, rawFrom, rawTo);
 }
 
 function headerMap(r: Reader, end: number): HeaderMap {
-  const m: HeaderMap = {};
+  const m = new ProcHeaderMap(r.buf as Utf8Buffer & Latin1Buffer);
   while (r.pos < end) {
     const tag = nextTag(r);
-    if (tag === ((1 << 3) | LEN)) (m.headers ??= []).push(headerValue(r, fieldEnd(r, end)));
+    if (tag === ((1 << 3) | LEN)) headerValue(r, fieldEnd(r, end), m);
     else skip(r, tag, end);
   }
   ended(r, end);
@@ -429,7 +459,7 @@ const MESSAGE_FIELDS: Record<number, { kind: MessageKind; read: (r: Reader, end:
  * ProcessingRequest with what the ext_proc adapter reads: the message (headers, body or trailers, and
  * the `request` oneof naming it), ext_authz's forwarded metadata, and ext_proc's own attributes.
  * Other metadata namespaces and attribute keys (Istio sends several, large) are skipped unread.
- * Header values arrive as text in `value` (headerValue).
+ * Header maps decode their values when read (ProcHeaderMap).
  */
 export function decodeProcessingRequest(buf: Buffer): ProcessingRequest {
   const r = Reader.create(buf);

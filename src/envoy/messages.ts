@@ -4,13 +4,20 @@
 
 export interface HeaderValue {
   key: string;
-  /** mcpgw's own ProcessingRequest decoder puts the header's text here, whichever field carried it (decode.ts). */
   value?: string;
   raw_value?: Buffer | Uint8Array;
 }
 
 export interface HeaderMap {
   headers?: HeaderValue[];
+  /** mcpgw's own decoder (decode.ts) adds the names in order, each value decoded only when read. */
+  list?: HeaderList;
+}
+
+/** A header map read by position: names as sent, values as headerValueText gives them. */
+export interface HeaderList {
+  readonly names: readonly string[];
+  valueAt(i: number): string;
 }
 
 export interface HeaderValueOption {
