@@ -24,7 +24,7 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 # V8's own young generation size, stated so the Deployment repeats it: with 16 MB semi-spaces a
 # request's objects die young instead of being promoted (a 2 MB one cost 20–40 % more CPU per request in the bench),
-# and V8 shrinks the young generation again once mcpgw idles (docs/performance.md, Memory).
+# and V8 shrinks the young generation again once mcpgw idles (docs/performance.md, "Third round").
 # The Kubernetes Deployment sets its own NODE_OPTIONS, with this flag too.
 ENV NODE_OPTIONS=--max-semi-space-size=16
 WORKDIR /app
