@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { compiledTree } from './build.js';
 import { imageNodeFlags } from './idle.js';
 import type { BenchOptions } from './options.js';
 import { benchEntry, spawnChild, type Child } from './proc/spawn.js';
@@ -64,9 +65,10 @@ export class BenchContext {
     // Both sides run with the image's V8 flags (Dockerfile NODE_OPTIONS).
     const nodeFlags = [...imageNodeFlags(), ...(profiled ? ['--cpu-prof', '--cpu-prof-dir', dir] : [])];
     if (profiled) this.profiles.push({ name, dir });
-    const entry = spec.kind === 'bare' ? './bareServer.ts' : spec.kind === 'mcpgw' ? './mcpgwServer.ts' : '../cluster/mcpgwCluster.ts';
+    const entry = spec.kind === 'bare' ? './bareServer.ts' : spec.kind === 'mcpgw' ? './mcpgwServer.mjs' : '../cluster/mcpgwCluster.ts';
     const config = JSON.stringify(spec.config ?? {});
     const env: Record<string, string> = { MCPGW_BENCH_WORKERS: String(spec.workers ?? 2) };
+    if (spec.kind !== 'bare') env.MCPGW_BENCH_DIST = compiledTree();
     // A large config (10,000 rules) does not fit in one environment variable (128 KiB on Linux).
     if (config.length > 32_768) {
       env.MCPGW_BENCH_CONFIG_FILE = path.join(this.scratch(), `${name}.config.json`);

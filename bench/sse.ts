@@ -5,7 +5,9 @@ import { EnvoySim } from '../test/envoy-sim/index.js';
 import { meshWiring, MCPGW_MAX_REQUESTS_PER_CONNECTION } from '../test/e2e/stack.js';
 import { startMcpPod } from '../test/fixtures/pod.js';
 import type * as hdr from 'hdr-histogram-js';
+import { compiledTree } from './build.js';
 import { newHistogram, recordNs, summarize, type LatencySummary } from './histogram.js';
+import { imageNodeFlags } from './idle.js';
 import { benchEntry, spawnChild } from './proc/spawn.js';
 
 const AFFINITY_HEADER = 'x-mcp-affinity';
@@ -82,7 +84,7 @@ export async function sseFirstEvent(iterations: number, mcpgwCpu: number | undef
     listen: { grpc: '127.0.0.1:0', http: '127.0.0.1:0' },
     servers: [{ name: 'sse', match: { hosts: ['127.0.0.1', 'localhost'], pathPrefix: '/mcp' }, affinity: { header: AFFINITY_HEADER }, endpoints: { static: [pod.hostKey] } }],
   };
-  const gw = await spawnChild(benchEntry('./mcpgwServer.ts'), { cpu: mcpgwCpu, env: { MCPGW_BENCH_CONFIG: JSON.stringify(config) } });
+  const gw = await spawnChild(benchEntry('./mcpgwServer.mjs'), { cpu: mcpgwCpu, nodeFlags: imageNodeFlags(), env: { MCPGW_BENCH_CONFIG: JSON.stringify(config), MCPGW_BENCH_DIST: compiledTree() } });
   const cluster = { name: 'mcp', lb: 'ring_hash' as const, hashHeader: AFFINITY_HEADER, endpoints: [pod.hostKey] };
   const routes = [{ authority: '*', pathPrefix: '/', cluster: 'mcp' }];
   const withGw = new EnvoySim({ routes, clusters: [cluster], ...meshWiring(String(gw.ready.grpc)), grpcMaxRequestsPerConnection: MCPGW_MAX_REQUESTS_PER_CONNECTION });

@@ -32,12 +32,8 @@ if (cluster.isPrimary) {
   });
   process.send?.({ ready: true, grpc: ready, workers: n });
 } else {
-  const { parseConfig } = await import('../../src/config/index.js');
-  const { GatewayService } = await import('../../src/server/index.js');
-  const { createLogger } = await import('../../src/telemetry/index.js');
-  const parsed = parseConfig(process.env.MCPGW_BENCH_CONFIG ?? '{}');
-  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
-  const service = new GatewayService(parsed.config, createLogger(parsed.config.log.level));
-  const addresses = await service.serve();
+  // The compiled build, as the single-process server runs it (bench/build.ts).
+  const { serveCompiled } = (await import(new URL('../proc/serveCompiled.mjs', import.meta.url).href)) as { serveCompiled(config: string): Promise<{ addresses: { grpc: string } }> };
+  const { addresses } = await serveCompiled(process.env.MCPGW_BENCH_CONFIG ?? '{}');
   process.send?.({ grpc: addresses.grpc });
 }

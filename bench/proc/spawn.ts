@@ -1,4 +1,4 @@
-// Child processes of the bench (servers, load generator, micro benches): `node --import tsx ENTRY`,
+// Child processes of the bench (servers, load generator, micro benches): `node [--import tsx] ENTRY`,
 // optionally pinned to one CPU with taskset and profiled with --cpu-prof, talking over IPC.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,8 @@ export function benchEntry(relative: string): string {
 }
 
 export async function spawnChild(entry: string, o: SpawnOptions = {}): Promise<Child> {
-  const nodeArgs = [...(o.nodeFlags ?? []), '--import', 'tsx', entry];
+  // TypeScript entries run through tsx; plain JavaScript ones (the compiled mcpgw) as the image runs them.
+  const nodeArgs = [...(o.nodeFlags ?? []), ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry];
   const [cmd, args] = o.cpu === undefined ? [process.execPath, nodeArgs] : ['taskset', ['-c', String(o.cpu), process.execPath, ...nodeArgs]];
   const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...o.env } });
   let nextId = 1;
