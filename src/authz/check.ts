@@ -13,14 +13,12 @@ import type { DecisionObserver, GatewayMetrics, Logger } from '../telemetry/inde
 export function checkRequestView(req: CheckRequest): HttpRequestView {
   const http = req.attributes?.request?.http ?? {};
   // mcpgw's decoder gives a lookup that decodes values on first read; a plain message has the record.
-  const header = http.header ?? recordLookup(http.headers ?? {});
-  let body: HttpRequestView['body'];
-  const partial = header('x-envoy-auth-partial-body');
+  const view = requestView(http.header ?? http.headers ?? {}, undefined);
+  const partial = view.header('x-envoy-auth-partial-body');
   if (partial === 'false') {
     const bytes = http.raw_body && http.raw_body.length ? http.raw_body : http.body ?? '';
-    body = bytes.length ? bytes : null;
+    view.body = bytes.length ? bytes : null;
   }
-  const view = requestView(header, body);
   if (partial === 'true') view.bodyPartial = true;
   const spiffeId = req.attributes?.source?.principal;
   if (spiffeId) view.envoy = { spiffeId };
@@ -28,10 +26,6 @@ export function checkRequestView(req: CheckRequest): HttpRequestView {
   if (http.path) view.path = http.path;
   if (http.host && !view.authority) view.authority = http.host;
   return view;
-}
-
-function recordLookup(headers: Record<string, string>): (name: string) => string | undefined {
-  return (name) => headers[name];
 }
 
 /**

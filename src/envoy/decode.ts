@@ -45,6 +45,14 @@ function fieldEnd(r: Reader, end: number): number {
   return to;
 }
 
+/** Steps over a length-delimited field; returns where its bytes start (they end at the reader's position). */
+function passOver(r: Reader, end: number): number {
+  const to = fieldEnd(r, end);
+  const from = r.pos;
+  r.pos = to;
+  return from;
+}
+
 function skip(r: Reader, tag: number, end: number): void {
   const wire = tag & 7;
   if (wire === LEN) r.pos = fieldEnd(r, end);
@@ -169,7 +177,7 @@ function structMapEntry(r: Reader, end: number, into: Record<string, ProtoStruct
   while (r.pos < to) {
     const tag = nextTag(r);
     if (tag === ((1 << 3) | LEN)) key = text(r, to);
-    else if (tag === ((2 << 3) | LEN)) (until = fieldEnd(r, to)), (from = r.pos), (r.pos = until);
+    else if (tag === ((2 << 3) | LEN)) (from = passOver(r, to)), (until = r.pos);
     else skip(r, tag, to);
   }
   ended(r, to);
@@ -189,9 +197,32 @@ type Attributes = NonNullable<CheckRequest['attributes']>;
 type Http = NonNullable<NonNullable<Attributes['request']>['http']>;
 
 /**
- * The HTTP request of a CheckRequest. Its header map is kept as names and the places of their values:
- * a value is decoded when first read (mcpgw reads a handful of a request's headers, and the largest,
- * like a bearer token, only once), and `headers` builds the whole record only if something asks.
+ * Strings of a message kept as their places and decoded when first read: mcpgw reads a handful of a
+ * request's headers, and the largest (a bearer token) once.
+ */
+class LazyStrings {
+  /** Per string: [from, to) in the message, and 1 when its bytes are Latin-1 (else UTF-8). */
+  private readonly spans: number[] = [];
+  private readonly cache: Array<string | undefined> = [];
+
+  constructor(private readonly buf: Utf8Buffer & Latin1Buffer) {}
+
+  push(from: number, to: number, latin1: boolean): void {
+    this.spans.push(from, to, latin1 ? 1 : 0);
+  }
+
+  at(i: number): string {
+    const cached = this.cache[i];
+    if (cached !== undefined) return cached;
+    const from = this.spans[3 * i] as number;
+    const to = this.spans[3 * i + 1] as number;
+    return (this.cache[i] = this.spans[3 * i + 2] ? this.buf.latin1Slice(from, to) : this.buf.utf8Slice(from, to));
+  }
+}
+
+/**
+ * The HTTP request of a CheckRequest, its header map kept as names and lazily decoded values;
+ * `headers` builds the whole record only if something asks.
  */
 class CheckHttp implements Http {
   method?: string;
@@ -200,20 +231,20 @@ class CheckHttp implements Http {
   body?: string;
   raw_body?: Buffer;
   private readonly names: string[] = [];
-  /** Each value's [from, to) in the message, two numbers per name. */
-  private readonly spans: number[] = [];
-  private readonly values: Array<string | undefined> = [];
+  private readonly values: LazyStrings;
 
-  constructor(private readonly buf: Utf8Buffer) {}
+  constructor(buf: Utf8Buffer & Latin1Buffer) {
+    this.values = new LazyStrings(buf);
+  }
 
   add(name: string, from: number, to: number): void {
     this.names.push(name);
-    this.spans.push(from, to);
+    this.values.push(from, to, false);
   }
 
   /** The value of a header name as the map holds it: the last entry with that name wins, as in a decoded map. */
   readonly header = (name: string): string | undefined => {
-    for (let i = this.names.length - 1; i >= 0; i--) if (this.names[i] === name) return this.value(i);
+    for (let i = this.names.length - 1; i >= 0; i--) if (this.names[i] === name) return this.values.at(i);
     return undefined;
   };
 
@@ -221,12 +252,8 @@ class CheckHttp implements Http {
     if (this.names.length === 0) return undefined;
     // No prototype: a header named "constructor" or "__proto__" is just a header.
     const record = Object.create(null) as Record<string, string>;
-    for (let i = 0; i < this.names.length; i++) record[this.names[i] as string] = this.value(i);
+    for (let i = 0; i < this.names.length; i++) record[this.names[i] as string] = this.values.at(i);
     return record;
-  }
-
-  private value(i: number): string {
-    return (this.values[i] ??= this.buf.utf8Slice(this.spans[2 * i] as number, this.spans[2 * i + 1] as number));
   }
 }
 
@@ -239,7 +266,7 @@ function headerEntry(r: Reader, end: number, into: CheckHttp): void {
   while (r.pos < to) {
     const tag = nextTag(r);
     if (tag === ((1 << 3) | LEN)) name = text(r, to);
-    else if (tag === ((2 << 3) | LEN)) (until = fieldEnd(r, to)), (from = r.pos), (r.pos = until);
+    else if (tag === ((2 << 3) | LEN)) (from = passOver(r, to)), (until = r.pos);
     else skip(r, tag, to);
   }
   ended(r, to);
@@ -247,7 +274,7 @@ function headerEntry(r: Reader, end: number, into: CheckHttp): void {
 }
 
 function httpRequest(r: Reader, end: number): Http {
-  const h = new CheckHttp(r.buf as Utf8Buffer);
+  const h = new CheckHttp(r.buf as Utf8Buffer & Latin1Buffer);
   while (r.pos < end) {
     const tag = nextTag(r);
     switch (tag) {
@@ -330,17 +357,16 @@ export function decodeCheckRequest(buf: Buffer): CheckRequest {
 // ---- ext_proc ProcessingRequest --------------------------------------------------------------
 
 /**
- * An ext_proc HeaderMap kept as names and the places of values: a value is decoded when first read
- * (headerLookup reads a handful), and `headers` builds HeaderValues only if something asks. A value
- * reads as headerValueText has it: `raw_value` as Latin-1 when set and not empty, else `value`.
+ * An ext_proc HeaderMap kept as names and lazily decoded values (headerLookup reads a handful);
+ * `headers` builds HeaderValues only if something asks.
  */
 class ProcHeaderMap implements HeaderMap, HeaderList {
   readonly names: string[] = [];
-  /** Per header: where its `value` and its `raw_value` are ([from, to), -1 when absent). */
-  private readonly spans: number[] = [];
-  private readonly values: Array<string | undefined> = [];
+  private readonly values: LazyStrings;
 
-  constructor(private readonly buf: Utf8Buffer & Latin1Buffer) {}
+  constructor(buf: Utf8Buffer & Latin1Buffer) {
+    this.values = new LazyStrings(buf);
+  }
 
   get list(): HeaderList {
     return this;
@@ -350,40 +376,36 @@ class ProcHeaderMap implements HeaderMap, HeaderList {
     return this.names.length ? this.names.map((key, i) => ({ key, value: this.valueAt(i) })) : undefined;
   }
 
-  add(name: string, valueFrom: number, valueTo: number, rawFrom: number, rawTo: number): void {
+  add(name: string, from: number, to: number, latin1: boolean): void {
     this.names.push(name);
-    this.spans.push(valueFrom, valueTo, rawFrom, rawTo);
+    this.values.push(from, to, latin1);
   }
 
   valueAt(i: number): string {
-    let v = this.values[i];
-    if (v !== undefined) return v;
-    const s = this.spans;
-    const at = 4 * i;
-    const rawFrom = s[at + 2] as number;
-    const rawTo = s[at + 3] as number;
-    if (rawTo > rawFrom) v = this.buf.latin1Slice(rawFrom, rawTo);
-    else v = (s[at] as number) < 0 ? '' : this.buf.utf8Slice(s[at] as number, s[at + 1] as number);
-    return (this.values[i] = v);
+    return this.values.at(i);
   }
 }
 
-/** One HeaderValue: its name decoded, the places of its value and raw value kept (the last of each wins). */
+/**
+ * One HeaderValue: its name decoded and the place of its text, as headerValueText reads it: `raw_value`
+ * (Latin-1) when set and not empty, else `value` (the last of each wins).
+ */
 function headerValue(r: Reader, end: number, into: ProcHeaderMap): void {
   let key = '';
-  let valueFrom = -1;
-  let valueTo = -1;
-  let rawFrom = -1;
-  let rawTo = -1;
+  let valueFrom = 0;
+  let valueTo = 0;
+  let rawFrom = 0;
+  let rawTo = 0;
   while (r.pos < end) {
     const tag = nextTag(r);
     if (tag === ((1 << 3) | LEN)) key = text(r, end);
-    else if (tag === ((2 << 3) | LEN)) (valueTo = fieldEnd(r, end)), (valueFrom = r.pos), (r.pos = valueTo);
-    else if (tag === ((3 << 3) | LEN)) (rawTo = fieldEnd(r, end)), (rawFrom = r.pos), (r.pos = rawTo);
+    else if (tag === ((2 << 3) | LEN)) (valueFrom = passOver(r, end)), (valueTo = r.pos);
+    else if (tag === ((3 << 3) | LEN)) (rawFrom = passOver(r, end)), (rawTo = r.pos);
     else skip(r, tag, end);
   }
   ended(r, end);
-  into.add(key, valueFrom, valueTo, rawFrom, rawTo);
+  if (rawTo > rawFrom) into.add(key, rawFrom, rawTo, true);
+  else into.add(key, valueFrom, valueTo, false);
 }
 
 function headerMap(r: Reader, end: number): HeaderMap {
